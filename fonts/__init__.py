@@ -1,0 +1,1 @@
+"""Fonts shipped with imgtrans (see fonts/README.md in the source tree)."""

@@ -1,0 +1,1 @@
+"""Torch networks and weight loading. NCHW float tensors never leave this package."""

@@ -1,0 +1,190 @@
+"""The data that flows between stages: :class:`Page` and the text model.
+
+Images at every stage boundary are RGB ``uint8`` numpy arrays ``H x W x 3``; masks are
+``uint8`` ``H x W`` with values 0/255. Coordinates are pixels of the source image after EXIF
+orientation. Every optional field names the stage that fills it. Stages never mutate a
+page: they return ``dataclasses.replace(page, ...)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+Direction = Literal["horizontal", "vertical"]
+RenderStatus = Literal["ok", "overflow", "untranslated", "skipped"]
+Point = tuple[float, float]
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class BBox:
+    """Axis-aligned box ``[x0, x1) x [y0, y1)`` in integer pixels."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    def __post_init__(self) -> None:
+        if self.x1 < self.x0 or self.y1 < self.y0:
+            raise ValueError(f"BBox corners out of order: {self}")
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+    @property
+    def center(self) -> Point:
+        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
+
+    def as_list(self) -> list[int]:
+        return [self.x0, self.y0, self.x1, self.y1]
+
+    def grow(self, margin: int, width: int, height: int) -> BBox:
+        """This box grown by ``margin`` on every side, clipped to a ``width x height`` image."""
+        return BBox(
+            max(0, self.x0 - margin),
+            max(0, self.y0 - margin),
+            min(width, self.x1 + margin),
+            min(height, self.y1 + margin),
+        )
+
+    @staticmethod
+    def around(points: list[Point] | tuple[Point, ...]) -> BBox:
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        return BBox(
+            int(np.floor(min(xs))), int(np.floor(min(ys))), int(np.ceil(max(xs))), int(np.ceil(max(ys)))
+        )
+
+    @staticmethod
+    def union(boxes: list[BBox]) -> BBox:
+        return BBox(
+            min(b.x0 for b in boxes),
+            min(b.y0 for b in boxes),
+            max(b.x1 for b in boxes),
+            max(b.y1 for b in boxes),
+        )
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One detected line (or vertical column). Filled by the ocr stage."""
+
+    polygon: tuple[Point, ...]  # 4 corners, clockwise from top-left of the text
+    text: str
+    confidence: float
+    direction: Direction = "horizontal"
+
+    @property
+    def bbox(self) -> BBox:
+        return BBox.around(self.polygon)
+
+
+@dataclass(frozen=True)
+class TextStyle:
+    """Style measured from the image. Filled by the render stage (measure step)."""
+
+    text_color: RGB
+    background_color: RGB
+    outline_color: RGB | None
+    font_size: int  # source glyph size in pixels
+    alignment: Literal["left", "center", "right"] = "center"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """How a block was lettered. Filled by the render stage."""
+
+    status: RenderStatus
+    font_size: int | None = None
+    lines: tuple[str, ...] = ()
+    area: BBox | None = None
+    direction: Direction = "horizontal"
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """Lines that belong together (a balloon, a caption, a sign): the unit of translation.
+
+    ``lines`` are in reading order. ``translate`` is False for noise (low confidence,
+    isolated punctuation, page numbers): kept for the sidecar, never translated or erased.
+    """
+
+    id: int
+    lines: tuple[TextLine, ...]
+    direction: Direction
+    translate: bool = True
+    note: str | None = None  # why a block is not translated
+    translation: str | None = None  # filled by the translate stage
+    translation_error: str | None = None  # filled by the translate stage
+    inpaint_path: str | None = None  # filled by the inpaint stage: "flat", "lama", "opencv"
+    style: TextStyle | None = None  # filled by the render stage
+    render: RenderResult | None = None  # filled by the render stage
+
+    @property
+    def bbox(self) -> BBox:
+        return BBox.union([line.bbox for line in self.lines])
+
+    @property
+    def text(self) -> str:
+        """The lines joined in reading order. CJK lines join without a space."""
+        parts = [line.text.strip() for line in self.lines if line.text.strip()]
+        if not parts:
+            return ""
+        out = parts[0]
+        for part in parts[1:]:
+            glue = " " if _is_latin_end(out) and _is_latin_end(part[0]) else ""
+            out += glue + part
+        return out
+
+
+def _is_latin_end(text: str) -> bool:
+    ch = text[-1]
+    return ch.isascii() and (ch.isalnum() or ch in ".,!?;:'\")-")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One image travelling through the pipeline.
+
+    ``image`` is the decoded source (RGB uint8 HxWx3, EXIF orientation applied); ``alpha``
+    its alpha channel (uint8 HxW) when it had one, re-attached at write time.
+    """
+
+    source: Path  # absolute path of the input file
+    rel_path: str  # path relative to its input root, "/"-separated
+    sha256: str  # of the input file's bytes
+    image: np.ndarray = field(repr=False)
+    alpha: np.ndarray | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()  # things worth telling the user (e.g. "animated: first frame")
+    source_lang: str | None = None  # filled by the ocr stage when --from auto
+    blocks: tuple[TextBlock, ...] = ()  # filled by the ocr stage
+    mask: np.ndarray | None = field(default=None, repr=False)  # filled by the mask stage
+    clean: np.ndarray | None = field(default=None, repr=False)  # filled by the inpaint stage
+    output: np.ndarray | None = field(default=None, repr=False)  # filled by the render stage
+
+    def __post_init__(self) -> None:
+        img = self.image
+        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(
+                f"Page.image must be RGB uint8 HxWx3, got {img.dtype} {img.shape} ({self.rel_path})"
+            )
+        if self.alpha is not None and self.alpha.shape != img.shape[:2]:
+            raise ValueError(f"Page.alpha must be HxW uint8 matching the image ({self.rel_path})")
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
