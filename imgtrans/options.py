@@ -78,8 +78,14 @@ class RunOptions(_Frozen):
         """sha256 of the options that change what is written (not paths, jobs or device)."""
         data = self.model_dump(
             mode="json",
-            exclude={"output": True, "overwrite": True, "jobs": True, "device": True,
-                     "fail_fast": True, "batch_size": True},
+            exclude={
+                "output": True,
+                "overwrite": True,
+                "jobs": True,
+                "device": True,
+                "fail_fast": True,
+                "batch_size": True,
+            },
         )
         tm = self.translator.tm
         if tm is not None and tm.is_file():

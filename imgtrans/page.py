@@ -62,7 +62,10 @@ class BBox:
         xs = [p[0] for p in points]
         ys = [p[1] for p in points]
         return BBox(
-            int(np.floor(min(xs))), int(np.floor(min(ys))), int(np.ceil(max(xs))), int(np.ceil(max(ys)))
+            int(np.floor(min(xs))),
+            int(np.floor(min(ys))),
+            int(np.ceil(max(xs))),
+            int(np.ceil(max(ys))),
         )
 
     @staticmethod

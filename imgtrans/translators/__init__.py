@@ -41,7 +41,9 @@ def build_translator(options: TranslatorOptions) -> Translator:
     unknown = [n for n in names if n not in REGISTRY]
     if unknown or not names:
         valid = ", ".join(sorted(REGISTRY))
-        raise UsageError(f"unknown translator {','.join(unknown) or repr(options.name)}; valid: {valid}")
+        raise UsageError(
+            f"unknown translator {','.join(unknown) or repr(options.name)}; valid: {valid}"
+        )
     members = [REGISTRY[n](options) for n in names]
     return members[0] if len(members) == 1 else ChainTranslator(members)
 

@@ -23,7 +23,9 @@ def read_tsv_pairs(path: Path, what: str) -> list[tuple[str, str]]:
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise TranslatorError(f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise TranslatorError(
+            f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     pairs = []
     for number, line in enumerate(content.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
@@ -40,7 +42,9 @@ class TMTranslator(Translator):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.memory = {normalize_text(src): dst for src, dst in read_tsv_pairs(path, "translation memory")}
+        self.memory = {
+            normalize_text(src): dst for src, dst in read_tsv_pairs(path, "translation memory")
+        }
 
     def describe(self) -> str:
         return f"tm:{self.path.name}"

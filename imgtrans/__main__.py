@@ -1,0 +1,5 @@
+"""``python -m imgtrans``."""
+
+from imgtrans.cli import main
+
+main()

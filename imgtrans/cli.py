@@ -1,0 +1,337 @@
+"""The ``imgtrans`` command line: flags -> options -> run -> exit code.
+
+Exceptions become exit codes in exactly one place, :func:`_exit_codes`. Human output goes
+to stderr (one rich console shared by logging and the progress bar); stdout carries only
+machine-readable output (``--json``, ``imgtrans schema``). Heavy imports (torch, models)
+happen inside command bodies so ``imgtrans --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from imgtrans import __version__
+from imgtrans.errors import ExitCode, ImgtransError, Interrupted, UsageError
+
+app = typer.Typer(
+    name="imgtrans",
+    help="Translate the text inside images, a whole folder at a time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(stderr=True)
+log = logging.getLogger("imgtrans")
+
+
+def _setup_logging(quiet: bool, verbose: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = RichHandler(console=console, show_time=False, show_path=False, rich_tracebacks=False)
+    root = logging.getLogger("imgtrans")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+@contextmanager
+def _exit_codes() -> Iterator[None]:
+    """The one place where exceptions turn into process exit codes (see errors.ExitCode)."""
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise Interrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Interrupted as exc:
+        console.print(
+            f"[yellow]interrupted ({'SIGTERM' if exc.code == ExitCode.TERMINATED else 'SIGINT'}): "
+            "finished images are kept; rerun to do the rest"
+        )
+        raise typer.Exit(int(exc.code)) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: finished images are kept; rerun to do the rest")
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except ImgtransError as exc:
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(int(exc.code)) from None
+    except Exception as exc:  # noqa: BLE001 - the last resort: say what happened, exit 1
+        # Traceback without locals: locals could hold API keys.
+        console.print(f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}", highlight=False)
+        console.print(
+            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8)),
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError(
+            "--device cuda: no CUDA GPU is available to torch (use --device cpu or auto)"
+        )
+    return device
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"imgtrans {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Translate the text inside images: OCR, translation, inpainting, lettering."""
+
+
+Inputs = Annotated[
+    list[Path], typer.Argument(help="Image files and/or folders (walked recursively).")
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Only warnings and errors; no progress bar.")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+JsonOut = Annotated[
+    bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
+]
+
+
+@app.command()
+def translate(
+    inputs: Inputs,
+    to: Annotated[
+        str, typer.Option("--to", help="Target language (ko, en, ja, zh-Hans, zh-Hant, ...).")
+    ],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from", help="Source language, or auto: decided per page from the script read."
+        ),
+    ] = "auto",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Output folder (default: <input>_<lang> beside each input)."
+        ),
+    ] = None,
+    translator: Annotated[
+        str | None,
+        typer.Option(
+            "--translator",
+            "-t",
+            help="Backend or chain: none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. Default: tm when --tm is given.",
+        ),
+    ] = None,
+    tm: Annotated[
+        Path | None, typer.Option("--tm", help="Translation memory, TSV source<TAB>target.")
+    ] = None,
+    glossary: Annotated[
+        Path | None,
+        typer.Option(
+            "--glossary", help="Glossary TSV source<TAB>target, honoured by every backend."
+        ),
+    ] = None,
+    api_base: Annotated[
+        str | None,
+        typer.Option(
+            "--api-base", help="Override the translator's endpoint (proxy, self-hosted, local LLM)."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model name for LLM backends (e.g. qwen2.5).")
+    ] = None,
+    context_pages: Annotated[
+        int, typer.Option("--context-pages", help="LLM: previous pages given as context.")
+    ] = 0,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Bypass the translation cache.")
+    ] = False,
+    system_prompt: Annotated[
+        Path | None,
+        typer.Option(
+            "--system-prompt", help="LLM: file with a system prompt replacing the built-in one."
+        ),
+    ] = None,
+    inpainter: Annotated[
+        str,
+        typer.Option(
+            "--inpainter",
+            help="auto (LaMa when its weights are installed, else OpenCV), lama, opencv.",
+        ),
+    ] = "auto",
+    compile_model: Annotated[
+        bool,
+        typer.Option("--compile", help="torch.compile LaMa (slow start, faster on long GPU runs)."),
+    ] = False,
+    font: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--font", help="Font file tried before the shipped ones (repeatable: a fallback chain)."
+        ),
+    ] = None,
+    direction: Annotated[
+        str,
+        typer.Option(
+            "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
+        ),
+    ] = "auto",
+    fmt: Annotated[
+        str, typer.Option("--format", help="Output format: same (as input), png, jpg, webp.")
+    ] = "same",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Pages per model batch.")] = 4,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes for decode/render/encode (0: one per core, max 8; 1: no pool).",
+        ),
+    ] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Redo images whose sidecar says they are done.")
+    ] = False,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Stop at the first image that fails.")
+    ] = False,
+    keep_clean: Annotated[
+        bool,
+        typer.Option(
+            "--keep-clean",
+            help="Also write the erased background (<stem>.clean.png) for `imgtrans render`.",
+        ),
+    ] = False,
+    max_pixels: Annotated[
+        int,
+        typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
+    ] = 400_000_000,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Read, translate, erase and re-letter the text of every image under INPUTS."""
+    _setup_logging(quiet, verbose)
+    with _exit_codes():
+        from imgtrans.api import build_options, run_translate
+
+        options = build_options(
+            to=to,
+            source=source,
+            output=output,
+            translator=translator,
+            tm=tm,
+            glossary=glossary,
+            api_base=api_base,
+            model=model,
+            context_pages=context_pages,
+            cache=not no_cache,
+            system_prompt=system_prompt,
+            inpainter=inpainter,
+            compile_model=compile_model,
+            fonts=tuple(font or ()),
+            direction=direction,
+            fmt=fmt,
+            batch_size=batch_size,
+            jobs=jobs,
+            device=device,
+            overwrite=overwrite,
+            fail_fast=fail_fast,
+            keep_clean=keep_clean,
+            max_pixels=max_pixels,
+        )
+        show_bar = not quiet and sys.stderr.isatty()
+        summary = run_translate(inputs, options, console if show_bar else None, _resolve_device)
+        _report(summary, json_out)
+        if summary.failed:
+            raise typer.Exit(int(ExitCode.SOME_FAILED))
+
+
+def _report(summary: Any, json_out: bool) -> None:
+    from dataclasses import asdict
+
+    data = asdict(summary)
+    if json_out:
+        typer.echo(json.dumps(data, ensure_ascii=False))
+    msg = (
+        f"{summary.done} done, {summary.skipped} skipped, {summary.failed} failed "
+        f"of {summary.total}; blocks: {summary.blocks}, overflow {summary.overflow}, "
+        f"untranslated {summary.untranslated}"
+    )
+    log.info(msg)
+
+
+@app.command()
+def ocr(
+    inputs: Inputs,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the sidecars.")],
+    source: Annotated[str, typer.Option("--from", help="Source language, or auto.")] = "auto",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Pages per model batch.")] = 4,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes for decoding (0: one per core).")
+    ] = 0,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Redo images already done.")
+    ] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Only read the text: write a sidecar per image (no image), for indexing and evaluation."""
+    _setup_logging(quiet, verbose)
+    with _exit_codes():
+        from imgtrans.api import run_ocr
+
+        summary = run_ocr(
+            inputs,
+            output,
+            source=source,
+            batch_size=batch_size,
+            jobs=jobs,
+            device=_resolve_device(device),
+            overwrite=overwrite,
+        )
+        _report(summary, json_out)
+        if summary.failed:
+            raise typer.Exit(int(ExitCode.SOME_FAILED))
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the sidecar files."""
+    from imgtrans.sidecar import schema as load_schema
+
+    typer.echo(json.dumps(load_schema(), indent=2))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,165 @@
+"""Find input images, decide their output paths, and decide what a rerun can skip.
+
+Inputs are files and/or directories (walked recursively, symlink loops detected). The
+output tree mirrors each input root under ``--output`` (default: a sibling
+``<input>_<lang>`` directory). imgtrans never writes inside an input tree unless the user
+points ``--output`` there explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from imgtrans.errors import NoInputError, OutputError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+SIDECAR_SUFFIX = ".imgtrans.json"
+FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input image and where its results go."""
+
+    source: Path  # absolute input path
+    rel_path: str  # relative to its input root, "/"-separated
+    output: Path  # output image path
+    sidecar: Path  # output sidecar path
+
+    @property
+    def key(self) -> str:
+        return self.rel_path
+
+
+@dataclass(frozen=True)
+class Discovery:
+    jobs: list[Job]
+    problems: list[tuple[Path, str]]  # paths that could not be walked, with the reason
+
+
+def sidecar_path(image_out: Path) -> Path:
+    """``page.png`` -> ``page.imgtrans.json`` beside it."""
+    return image_out.with_name(image_out.stem + SIDECAR_SUFFIX)
+
+
+def default_output_root(input_root: Path, target_lang: str) -> Path:
+    base = input_root if input_root.is_dir() else input_root.parent
+    return base.parent / f"{base.name}_{target_lang}"
+
+
+def output_suffix(source: Path, fmt: str) -> str:
+    if fmt == "same":
+        suffix = source.suffix.lower()
+        # GIF in, PNG out: we write a still image and GIF would lose colours.
+        return ".png" if suffix == ".gif" else source.suffix
+    return FORMAT_SUFFIX[fmt]
+
+
+def _walk(root: Path, problems: list[tuple[Path, str]]) -> Iterator[Path]:
+    """Yield image files under ``root`` in sorted order; follows symlinks, detects loops."""
+    seen: set[tuple[int, int]] = set()
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = folder.stat()
+        except OSError as exc:
+            problems.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in seen:
+            problems.append((folder, "symlink loop: folder already visited, skipped"))
+            continue
+        seen.add(ident)
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            problems.append((folder, f"cannot list folder: {exc.strerror or exc}"))
+            continue
+        subdirs = []
+        for entry in entries:
+            path = Path(entry.path)
+            try:
+                if entry.is_dir():
+                    subdirs.append(path)
+                elif entry.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                    yield path
+                elif entry.is_symlink() and not path.exists():
+                    problems.append((path, "broken symlink"))
+            except OSError as exc:
+                problems.append((path, f"cannot stat: {exc.strerror or exc}"))
+        stack.extend(reversed(subdirs))
+
+
+def discover(
+    inputs: list[Path], output: Path | None, target_lang: str, fmt: str = "same"
+) -> Discovery:
+    """Expand ``inputs`` into jobs. Raises :class:`NoInputError` when nothing is found."""
+    jobs: list[Job] = []
+    problems: list[tuple[Path, str]] = []
+    by_output: dict[Path, Job] = {}
+    for given in inputs:
+        if not given.exists():
+            raise NoInputError(f"input not found: {given}")
+        root = given.resolve()
+        out_root = (output or default_output_root(root, target_lang)).resolve()
+        if root.is_dir():
+            _refuse_inside(out_root, root, explicit=output is not None)
+            files = [(p, p.relative_to(root)) for p in _walk(root, problems)]
+            # A file inside the output tree (output placed under the input) is not an input.
+            files = [(p, r) for p, r in files if not _is_within(p.resolve(), out_root)]
+        else:
+            files = [(root, Path(root.name))]
+        for path, rel in files:
+            out = out_root / rel.with_suffix(output_suffix(path, fmt))
+            job = Job(
+                path if path.is_absolute() else path.resolve(),
+                rel.as_posix(),
+                out,
+                sidecar_path(out),
+            )
+            clash = by_output.get(out)
+            if clash is not None:
+                problems.append(
+                    (path, f"output {out} is already the output of {clash.source}; skipped")
+                )
+                continue
+            by_output[out] = job
+            jobs.append(job)
+    if not jobs and not problems:
+        raise NoInputError(
+            "no images found in "
+            + ", ".join(str(p) for p in inputs)
+            + f" (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
+        )
+    return Discovery(jobs, problems)
+
+
+def _is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _refuse_inside(out_root: Path, in_root: Path, explicit: bool) -> None:
+    if out_root == in_root:
+        raise OutputError(
+            f"output folder {out_root} is the input folder: choose another -o/--output"
+        )
+    if _is_within(out_root, in_root) and not explicit:
+        raise OutputError(f"default output {out_root} would be inside the input {in_root}")
+
+
+def check_writable(folder: Path) -> None:
+    """Fail before any work if ``folder`` (or its nearest existing parent) is not writable."""
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"output path {folder}: {probe} is not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {probe} is not writable")

@@ -1,0 +1,1 @@
+"""OCR internals: detection, recognition, grouping into blocks (used by stages/ocr.py)."""

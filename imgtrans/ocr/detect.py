@@ -1,0 +1,203 @@
+"""Text detection around the PP-OCR DB model: resize/tile, batch across pages, post-process.
+
+Pre-processing follows PaddleOCR's v6 det config: BGR input, ImageNet mean/std, sides
+multiples of 32, long side at most ``limit``. Tall strips and huge scans are cut into
+overlapping tiles at a sane scale; the tiles' probability maps are stitched (max) into one
+page map *before* post-processing, so a line across a seam is found once, whole.
+
+DB post-processing matches PaddleOCR's defaults: binarise at ``thresh``, contours, min-area
+rectangle, mean probability inside the box (``box_thresh``), unclip by
+``area * ratio / perimeter`` (pyclipper), min side 3 px before / 5 px after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pyclipper
+
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+TILE_OVERLAP = 160  # px in detection scale: taller than any text line we expect to meet
+MAX_CANDIDATES = 1000
+
+DetFn = Callable[[np.ndarray], np.ndarray]  # N x 3 x H x W float32 -> N x H x W prob
+
+
+@dataclass(frozen=True)
+class DetPlan:
+    """How one page is fed to the detector: its scale and its tiles (in scaled pixels)."""
+
+    scale: float
+    height: int  # scaled page size
+    width: int
+    tiles: tuple[tuple[int, int, int, int], ...]  # y0, x0, h, w in the scaled page
+
+
+def plan_page(height: int, width: int, limit: int) -> DetPlan:
+    """Pick the detection scale and tiling for a ``height x width`` page.
+
+    Ordinary pages: long side scaled down to ``limit`` (PaddleOCR's behaviour). Strips
+    (aspect > 2): the short side is kept at most ``limit`` and the long side tiled, so a
+    690x19332 webtoon keeps its text size. Huge scans: at most 4 x ``limit`` on the long side,
+    tiled, so small print survives an 8000x8000 page.
+    """
+    long_side, short_side = max(height, width), min(height, width)
+    scale = min(1.0, limit / long_side)
+    if long_side / short_side > 2.0:
+        scale = min(1.0, limit / short_side)
+    elif long_side > 2 * limit:
+        scale = max(scale, min(1.0, 4 * limit / long_side))
+    sh, sw = max(32, round(height * scale)), max(32, round(width * scale))
+    tiles = []
+    for y0 in _starts(sh, limit):
+        for x0 in _starts(sw, limit):
+            tiles.append((y0, x0, min(limit, sh - y0), min(limit, sw - x0)))
+    return DetPlan(scale, sh, sw, tuple(tiles))
+
+
+def _starts(size: int, tile: int) -> list[int]:
+    if size <= tile * 1.25:
+        return [0]
+    step = tile - TILE_OVERLAP
+    starts = list(range(0, size - tile, step))
+    starts.append(size - tile)
+    return starts
+
+
+def normalise(image_rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 HxWx3 -> 3xHxW float32, BGR order, ImageNet mean/std."""
+    bgr = image_rgb[:, :, ::-1].astype(np.float32) / 255.0
+    return ((bgr - MEAN) / STD).transpose(2, 0, 1)
+
+
+def _pad32(n: int) -> int:
+    return max(32, (n + 31) // 32 * 32)
+
+
+def probability_maps(
+    images: list[np.ndarray], limit: int, det: DetFn, batch_size: int
+) -> list[tuple[np.ndarray, DetPlan]]:
+    """Run the detector on all pages (and their tiles) in padded, size-bucketed batches.
+
+    Returns, per page, its probability map at detection scale and the plan used.
+    """
+    plans = [plan_page(img.shape[0], img.shape[1], limit) for img in images]
+    scaled = [
+        cv2.resize(
+            img,
+            (p.width, p.height),
+            interpolation=cv2.INTER_AREA if p.scale < 1 else cv2.INTER_LINEAR,
+        )
+        if (p.height, p.width) != img.shape[:2]
+        else img
+        for img, p in zip(images, plans, strict=True)
+    ]
+    items = [(i, t) for i, p in enumerate(plans) for t in p.tiles]
+    maps = [np.zeros((p.height, p.width), np.float32) for p in plans]
+    # Sort by padded shape so a batch pads little; split when the shape changes.
+    items.sort(key=lambda it: (_pad32(it[1][2]), _pad32(it[1][3])))
+    for group in _shape_batches(items, batch_size):
+        ph = max(_pad32(t[2]) for _, t in group)
+        pw = max(_pad32(t[3]) for _, t in group)
+        batch = np.zeros((len(group), 3, ph, pw), np.float32)
+        for k, (i, (y0, x0, h, w)) in enumerate(group):
+            batch[k, :, :h, :w] = normalise(scaled[i][y0 : y0 + h, x0 : x0 + w])
+        probs = det(batch)
+        for k, (i, (y0, x0, h, w)) in enumerate(group):
+            view = maps[i][y0 : y0 + h, x0 : x0 + w]
+            np.maximum(view, probs[k, :h, :w], out=view)
+    return list(zip(maps, plans, strict=True))
+
+
+def _shape_batches(
+    items: list[tuple[int, tuple[int, int, int, int]]], batch_size: int
+) -> list[list[tuple[int, tuple[int, int, int, int]]]]:
+    """Group items (sorted by shape) into batches whose padding wastes < 30% of the area."""
+    batches: list[list[tuple[int, tuple[int, int, int, int]]]] = []
+    for item in items:
+        h, w = _pad32(item[1][2]), _pad32(item[1][3])
+        if batches and len(batches[-1]) < batch_size:
+            cur = batches[-1]
+            ph = max(h, *(_pad32(t[2]) for _, t in cur))
+            pw = max(w, *(_pad32(t[3]) for _, t in cur))
+            real = sum(_pad32(t[2]) * _pad32(t[3]) for _, t in cur) + h * w
+            if real >= 0.7 * ph * pw * (len(cur) + 1):
+                cur.append(item)
+                continue
+        batches.append([item])
+    return batches
+
+
+def boxes_from_map(
+    prob: np.ndarray, scale: float, thresh: float, box_thresh: float, unclip_ratio: float
+) -> list[tuple[np.ndarray, float]]:
+    """DB post-processing of one page map -> [(4x2 float32 box in page pixels, score)].
+
+    Boxes are ordered clockwise from top-left. ``scale`` is detection/page.
+    """
+    bitmap = (prob > thresh).astype(np.uint8)
+    contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    h, w = prob.shape
+    for contour in contours[:MAX_CANDIDATES]:
+        rect = cv2.minAreaRect(contour)
+        if min(rect[1]) < 3:
+            continue
+        box = cv2.boxPoints(rect)
+        score = _box_score(prob, box)
+        if score < box_thresh:
+            continue
+        grown = _unclip(box, unclip_ratio)
+        if grown is None:
+            continue
+        rect = cv2.minAreaRect(grown)
+        if min(rect[1]) < 5:
+            continue
+        box = order_points(cv2.boxPoints(rect))
+        box[:, 0] = np.clip(box[:, 0], 0, w)
+        box[:, 1] = np.clip(box[:, 1], 0, h)
+        out.append((box / scale, float(score)))
+    return out
+
+
+def _box_score(prob: np.ndarray, box: np.ndarray) -> float:
+    h, w = prob.shape
+    x0 = int(np.clip(np.floor(box[:, 0].min()), 0, w - 1))
+    x1 = int(np.clip(np.ceil(box[:, 0].max()), 0, w - 1))
+    y0 = int(np.clip(np.floor(box[:, 1].min()), 0, h - 1))
+    y1 = int(np.clip(np.ceil(box[:, 1].max()), 0, h - 1))
+    mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+    pts = (box - np.array([x0, y0], np.float32)).astype(np.int32)
+    cv2.fillPoly(mask, [pts], 1)
+    return float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
+
+
+def _unclip(box: np.ndarray, ratio: float) -> np.ndarray | None:
+    area = cv2.contourArea(box)
+    length = cv2.arcLength(box, True)
+    if length == 0:
+        return None
+    offset = pyclipper.PyclipperOffset()
+    offset.AddPath(
+        [tuple(map(int, map(round, p))) for p in box],
+        pyclipper.JT_ROUND,
+        pyclipper.ET_CLOSEDPOLYGON,
+    )
+    grown = offset.Execute(area * ratio / length)
+    if len(grown) != 1:
+        return None
+    return np.asarray(grown[0], np.float32).reshape(-1, 1, 2)
+
+
+def order_points(pts: np.ndarray) -> np.ndarray:
+    """4 points -> top-left, top-right, bottom-right, bottom-left (float32 4x2)."""
+    pts = np.asarray(pts, np.float32).reshape(4, 2)
+    by_x = pts[np.argsort(pts[:, 0], kind="stable")]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1], kind="stable")]
+    tr, br = right[np.argsort(right[:, 1], kind="stable")]
+    return np.array([tl, tr, br, bl], np.float32)

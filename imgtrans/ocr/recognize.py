@@ -1,0 +1,125 @@
+"""Line crops, orientation, and batched CTC recognition for PP-OCR.
+
+Crops are perspective-rectified from the detected quadrilaterals. A tall crop
+(height >= 1.5 x width) is a vertical CJK column: it is turned 90 degrees
+counter-clockwise before recognition (measured CER 0.07, against 0.97 clockwise). The
+orientation classifier then catches lines that are upside down.
+
+Recognition gathers the crops of every page in the batch, sorts them by aspect ratio and
+runs width buckets; each crop is padded to the widest crop of its bucket (v6 small gives the
+same strings padded or alone, see tests/test_ocr.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+REC_HEIGHT = 48
+REC_MIN_WIDTH = 320
+REC_MAX_WIDTH = 3200
+CLS_SHAPE = (48, 192)
+CLS_THRESH = 0.9
+VERTICAL_RATIO = 1.5
+
+ArrayFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Crop:
+    image: np.ndarray  # RGB uint8, text running left to right
+    vertical: bool
+
+
+def crop_line(image: np.ndarray, box: np.ndarray) -> Crop:
+    """Rectify the quadrilateral ``box`` (tl, tr, br, bl) out of ``image`` (RGB uint8)."""
+    w = int(round(max(np.linalg.norm(box[0] - box[1]), np.linalg.norm(box[2] - box[3]))))
+    h = int(round(max(np.linalg.norm(box[0] - box[3]), np.linalg.norm(box[1] - box[2]))))
+    w, h = max(w, 1), max(h, 1)
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    matrix = cv2.getPerspectiveTransform(box.astype(np.float32), dst)
+    crop = cv2.warpPerspective(
+        image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+    )
+    if h >= VERTICAL_RATIO * w:
+        return Crop(np.ascontiguousarray(np.rot90(crop, k=1)), True)
+    return Crop(crop, False)
+
+
+def _rec_normalise(crop_rgb: np.ndarray, width: int) -> np.ndarray:
+    """RGB crop -> 3 x 48 x ``width`` float32 BGR in [-1, 1], right-padded with zeros."""
+    h, w = crop_rgb.shape[:2]
+    new_w = min(width, max(1, int(np.ceil(REC_HEIGHT * w / h))))
+    resized = cv2.resize(crop_rgb, (new_w, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros((3, REC_HEIGHT, width), np.float32)
+    out[:, :, :new_w] = ((resized[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(
+        2, 0, 1
+    )
+    return out
+
+
+def rec_width(crop: np.ndarray) -> int:
+    """Input width for a crop: its aspect at height 48, at least 320, rounded up to 8."""
+    h, w = crop.shape[:2]
+    want = int(np.ceil(REC_HEIGHT * w / max(h, 1)))
+    return min(REC_MAX_WIDTH, max(REC_MIN_WIDTH, (want + 7) // 8 * 8))
+
+
+def classify_orientation(crops: list[Crop], cls: ArrayFn, batch_size: int) -> list[Crop]:
+    """Turn crops that the classifier finds upside down (prob > 0.9) by 180 degrees."""
+    out = list(crops)
+    for start in range(0, len(crops), batch_size):
+        chunk = crops[start : start + batch_size]
+        batch = np.stack([_cls_normalise(c.image) for c in chunk])
+        probs = cls(batch)
+        for k, crop in enumerate(chunk):
+            if probs[k, 1] > CLS_THRESH and probs[k, 1] > probs[k, 0]:
+                out[start + k] = Crop(np.ascontiguousarray(crop.image[::-1, ::-1]), crop.vertical)
+    return out
+
+
+def _cls_normalise(crop_rgb: np.ndarray) -> np.ndarray:
+    ch, cw = CLS_SHAPE
+    h, w = crop_rgb.shape[:2]
+    new_w = min(cw, max(1, int(np.ceil(ch * w / h))))
+    resized = cv2.resize(crop_rgb, (new_w, ch))
+    out = np.zeros((3, ch, cw), np.float32)
+    out[:, :, :new_w] = ((resized[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(
+        2, 0, 1
+    )
+    return out
+
+
+def recognise(
+    crops: list[np.ndarray], rec: ArrayFn, charset: list[str], batch_size: int
+) -> list[tuple[str, float]]:
+    """Recognise RGB crops (text left to right) -> [(text, confidence)] in input order.
+
+    Crops are sorted by width and batched; each batch is padded to its widest crop.
+    """
+    results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    widths = [rec_width(c) for c in crops]
+    order = sorted(range(len(crops)), key=lambda i: widths[i])
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(widths[i] for i in idx)
+        batch = np.stack([_rec_normalise(crops[i], width) for i in idx])
+        probs = rec(batch)
+        for k, i in enumerate(idx):
+            results[i] = ctc_decode(probs[k], charset)
+    return results
+
+
+def ctc_decode(probs: np.ndarray, charset: list[str]) -> tuple[str, float]:
+    """Greedy CTC: T x C probabilities -> (text, mean probability of the kept characters)."""
+    best = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    keep = best != 0
+    keep[1:] &= best[1:] != best[:-1]
+    if not keep.any():
+        return "", 0.0
+    text = "".join(charset[i] if i < len(charset) else "" for i in best[keep])
+    return text, float(conf[keep].mean())

@@ -1,0 +1,100 @@
+"""OCR stage: PP-OCRv6 detection -> orientation -> recognition -> blocks, batched over pages.
+
+The backend is chosen once: onnxruntime on CPU (the faster one there), torch tensors on
+CUDA. Both run the same shipped ONNX weights.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from imgtrans.errors import MissingModelError, UsageError
+from imgtrans.models.ppocr import model_sha256, ocr_model_paths, rec_charset
+from imgtrans.ocr.blocks import build_blocks
+from imgtrans.ocr.detect import boxes_from_map, probability_maps
+from imgtrans.ocr.recognize import Crop, classify_orientation, crop_line, recognise
+from imgtrans.options import OcrOptions
+from imgtrans.page import Page, TextLine
+
+log = logging.getLogger(__name__)
+
+# Languages the shipped recognition dictionary can read (it has kana, Han, Latin; no Hangul).
+READABLE = {"auto", "ja", "zh", "zh-Hans", "zh-Hant", "en", "fr", "de", "es", "it", "pt", "nl"}
+
+
+class OcrBackend(Protocol):
+    name: str
+
+    def det(self, batch: np.ndarray) -> np.ndarray: ...
+    def rec(self, batch: np.ndarray) -> np.ndarray: ...
+    def cls(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def check_source_language(lang: str) -> None:
+    if lang == "ko":
+        raise MissingModelError(
+            "--from ko: the shipped PP-OCRv6 recognition model cannot read Korean (its "
+            "dictionary has no Hangul), so Korean source text would come out as garbage"
+        )
+    if lang not in READABLE:
+        raise UsageError(f"--from {lang}: the OCR models read {', '.join(sorted(READABLE))}")
+
+
+def make_backend(device: str, threads: int = 0) -> OcrBackend:
+    """onnxruntime on CPU; torch on CUDA (same weights)."""
+    if device == "cuda":
+        import torch
+
+        from imgtrans.models.ppocr_torch import TorchOcrBackend
+
+        return TorchOcrBackend(torch.device("cuda"))
+    from imgtrans.models.ppocr_onnx import OnnxOcrBackend
+
+    return OnnxOcrBackend(threads=threads)
+
+
+class OcrEngine:
+    """The loaded models plus options; call it on a batch of pages."""
+
+    def __init__(self, options: OcrOptions, backend: OcrBackend, batch_size: int = 8) -> None:
+        check_source_language(options.source_lang)
+        self.options = options
+        self.backend = backend
+        self.batch_size = batch_size
+        paths = ocr_model_paths()
+        self.charset = rec_charset(paths["rec"])
+        self.models = {path.name: model_sha256(path) for path in paths.values()}
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        opts = self.options
+        maps = probability_maps(
+            [p.image for p in pages], opts.det_limit_side, self.backend.det, self.batch_size
+        )
+        boxes = [
+            boxes_from_map(prob, plan.scale, opts.det_thresh, opts.box_thresh, opts.unclip_ratio)
+            for prob, plan in maps
+        ]
+        crops: list[Crop] = []
+        owners: list[tuple[int, np.ndarray]] = []
+        for index, (page, page_boxes) in enumerate(zip(pages, boxes, strict=True)):
+            for box, _score in page_boxes:
+                crops.append(crop_line(page.image, box))
+                owners.append((index, box))
+        if crops:
+            crops = classify_orientation(crops, self.backend.cls, 32)
+        texts = recognise([c.image for c in crops], self.backend.rec, self.charset, 32)
+        per_page: list[list[TextLine]] = [[] for _ in pages]
+        for (index, box), crop, (text, conf) in zip(owners, crops, texts, strict=True):
+            polygon = tuple((round(float(x), 1), round(float(y), 1)) for x, y in box)
+            direction = "vertical" if crop.vertical else "horizontal"
+            per_page[index].append(TextLine(polygon, text, round(conf, 4), direction))
+        out = []
+        for page, lines in zip(pages, per_page, strict=True):
+            blocks, detected = build_blocks(lines, opts.min_confidence)
+            lang = detected if opts.source_lang == "auto" else opts.source_lang
+            out.append(replace(page, blocks=tuple(blocks), source_lang=lang))
+        return out
