@@ -12,6 +12,7 @@ touches progress and the summary.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -139,10 +140,8 @@ def write_ocr_sidecar(page: Page, job: Job, run: sidecar.RunInfo) -> PageResult:
 
 def _fail_page(page: Page, job: Job, run: sidecar.RunInfo, error: tuple[str, str]) -> PageResult:
     job.output.unlink(missing_ok=True)
-    try:
+    with contextlib.suppress(OSError):
         sidecar.write(job.sidecar, sidecar.page_json(page, run, None, "failed", error))
-    except OSError:
-        pass
     return PageResult(job.rel_path, "failed", error)
 
 
