@@ -6,8 +6,8 @@ counter-clockwise before recognition (measured CER 0.07, against 0.97 clockwise)
 orientation classifier then catches lines that are upside down.
 
 Recognition gathers the crops of every page in the batch, sorts them by aspect ratio and
-runs width buckets; each crop is padded to the widest crop of its bucket (v6 small gives the
-same strings padded or alone, see tests/test_ocr.py).
+runs width buckets: each crop is padded to its step on a width ladder, alone or batched, so
+batching never changes what is read (see tests/test_ocr.py).
 """
 
 from __future__ import annotations
@@ -61,11 +61,29 @@ def _rec_normalise(crop_rgb: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+def _width_ladder() -> tuple[int, ...]:
+    widths = [REC_MIN_WIDTH]
+    while widths[-1] < REC_MAX_WIDTH:
+        widths.append(min(REC_MAX_WIDTH, (int(widths[-1] * 1.125) + 31) // 32 * 32))
+    return tuple(widths)
+
+
+WIDTH_LADDER = _width_ladder()  # 320, 384, 448, ... about 12.5% apart
+
+
 def rec_width(crop: np.ndarray) -> int:
-    """Input width for a crop: its aspect at height 48, at least 320, rounded up to 8."""
+    """Input width for a crop: the smallest ladder width that holds it at height 48.
+
+    Every crop is padded to its ladder width whether it runs alone or in a batch, so the text
+    read never depends on which other lines share the batch (padding a short line to a much
+    wider batch can flip a borderline space: "42 apples" vs "42apples").
+    """
     h, w = crop.shape[:2]
     want = int(np.ceil(REC_HEIGHT * w / max(h, 1)))
-    return min(REC_MAX_WIDTH, max(REC_MIN_WIDTH, (want + 7) // 8 * 8))
+    for width in WIDTH_LADDER:
+        if width >= want:
+            return width
+    return REC_MAX_WIDTH
 
 
 def classify_orientation(crops: list[Crop], cls: ArrayFn, batch_size: int) -> list[Crop]:
@@ -98,19 +116,29 @@ def recognise(
 ) -> list[tuple[str, float]]:
     """Recognise RGB crops (text left to right) -> [(text, confidence)] in input order.
 
-    Crops are sorted by width and batched; each batch is padded to its widest crop.
+    Crops are grouped by ladder width and batched (see :func:`rec_width`).
     """
     results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     widths = [rec_width(c) for c in crops]
-    order = sorted(range(len(crops)), key=lambda i: widths[i])
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        width = max(widths[i] for i in idx)
+    for idx in width_buckets(widths, batch_size):
+        width = widths[idx[0]]
         batch = np.stack([_rec_normalise(crops[i], width) for i in idx])
         probs = rec(batch)
         for k, i in enumerate(idx):
             results[i] = ctc_decode(probs[k], charset)
     return results
+
+
+def width_buckets(widths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped by ladder width (narrowest first), at most ``batch_size`` a batch."""
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    buckets: list[list[int]] = []
+    for i in order:
+        if buckets and len(buckets[-1]) < batch_size and widths[i] == widths[buckets[-1][0]]:
+            buckets[-1].append(i)
+        else:
+            buckets.append([i])
+    return buckets
 
 
 def ctc_decode(probs: np.ndarray, charset: list[str]) -> tuple[str, float]:

@@ -89,6 +89,8 @@ class OcrEngine:
         texts = recognise([c.image for c in crops], self.backend.rec, self.charset, 32)
         per_page: list[list[TextLine]] = [[] for _ in pages]
         for (index, box), crop, (text, conf) in zip(owners, crops, texts, strict=True):
+            if not text.strip():
+                continue  # a detection the recogniser reads nothing in: not text
             polygon = tuple((round(float(x), 1), round(float(y), 1)) for x, y in box)
             direction = "vertical" if crop.vertical else "horizontal"
             per_page[index].append(TextLine(polygon, text, round(conf, 4), direction))
