@@ -112,6 +112,9 @@ class RenderResult:
     lines: tuple[str, ...] = ()
     area: BBox | None = None
     direction: Direction = "horizontal"
+    area_polygon: tuple[Point, ...] = ()  # outline of the area text was fitted into
+    balloon: bool = False  # the area is a detected balloon (else the grown block box)
+    outline_width: int = 0  # pixels of outline drawn around the glyphs (0: none)
 
 
 @dataclass(frozen=True)

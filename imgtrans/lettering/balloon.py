@@ -1,0 +1,144 @@
+"""Where a block's translation may go: the balloon around it, or its box grown a little.
+
+On the inpainted (text-free) image, a speech balloon is the connected region of pixels
+close to the colour under the block, closed by the balloon's outline. When that region
+leaks to the edge of the search window (open balloon, caption on a flat page, picture
+background) there is no balloon and the block box grown by a margin is used instead.
+The area is eroded by a safety margin so glyphs never touch the outline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from imgtrans.page import BBox, Point
+
+
+@dataclass(frozen=True)
+class Area:
+    """Pixels a block's text may cover.
+
+    ``mask``: bool ``h x w``, True where text may go, in window coordinates; the window's
+    top-left corner is page pixel ``(x0, y0)``. ``balloon``: the area is a detected balloon
+    (text is centred in it) rather than the grown block box.
+    """
+
+    mask: np.ndarray
+    x0: int
+    y0: int
+    balloon: bool
+
+    @property
+    def bbox(self) -> BBox:
+        """Tight page-coordinate box around the area (empty box when the mask is empty)."""
+        ys, xs = np.nonzero(self.mask)
+        if len(xs) == 0:
+            return BBox(self.x0, self.y0, self.x0, self.y0)
+        return BBox(
+            self.x0 + int(xs.min()),
+            self.y0 + int(ys.min()),
+            self.x0 + int(xs.max()) + 1,
+            self.y0 + int(ys.max()) + 1,
+        )
+
+    def polygon(self) -> tuple[Point, ...]:
+        """The outline of the largest part of the area as a simplified page polygon."""
+        m = self.mask.astype(np.uint8)
+        contours, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return ()
+        big = max(contours, key=cv2.contourArea)
+        approx = cv2.approxPolyDP(big, 1.5, True).reshape(-1, 2)
+        return tuple((float(x + self.x0), float(y + self.y0)) for x, y in approx)
+
+
+def box_area(box: BBox, width: int, height: int) -> Area:
+    """A rectangular area (page coordinates), clipped to a ``width x height`` page."""
+    x0, y0 = max(0, box.x0), max(0, box.y0)
+    x1, y1 = min(width, box.x1), min(height, box.y1)
+    mask = np.ones((max(0, y1 - y0), max(0, x1 - x0)), dtype=bool)
+    return Area(mask, x0, y0, balloon=False)
+
+
+def find_area(clean: np.ndarray, block_box: BBox, glyph_size: int, tol: float = 32.0) -> Area:
+    """The area for a block whose lines span ``block_box`` on inpainted image ``clean``.
+
+    ``clean``: RGB uint8 ``H x W x 3`` with the text already erased. ``glyph_size``: the
+    source glyph size in pixels (sets the margins). Returns the balloon interior eroded by
+    a margin, or ``block_box`` grown by a margin when no closed balloon surrounds it.
+    """
+    h, w = clean.shape[:2]
+    margin = max(2, round(glyph_size * 0.15))
+    region = _balloon_region(clean, block_box, tol)
+    if region is not None:
+        mask, x0, y0 = region
+        eroded = _erode(mask, margin)
+        area = Area(eroded, x0, y0, balloon=True)
+        if eroded.sum() >= 0.6 * block_box.width * block_box.height:
+            return area
+    grow = max(2, round(glyph_size * 0.3))
+    return box_area(block_box.grow(grow, w, h), w, h)
+
+
+def _erode(mask: np.ndarray, margin: int) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    padded = np.pad(mask.astype(np.uint8), margin + 1)
+    out = cv2.erode(padded, kernel)[margin + 1 : -margin - 1, margin + 1 : -margin - 1]
+    return out.astype(bool)
+
+
+MAX_AREA_RATIO = 16.0  # a "balloon" this many times the block box is a panel or the page
+
+
+def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarray, int, int] | None:
+    """The closed region of the block's background colour around ``box``, or None.
+
+    The search window grows (1x, 2x, 4x the block size around it) until the region no
+    longer reaches the window's edge; one that reaches the page edge is open.
+    """
+    inner = clean[box.y0 : box.y1, box.x0 : box.x1].reshape(-1, 3)
+    if inner.size == 0:
+        return None
+    colour = np.median(inner, axis=0)
+    h, w = clean.shape[:2]
+    for scale in (1, 2, 4):
+        win = box.grow(scale * max(box.width, box.height), w, h)
+        region = _region_in(clean, win, box, colour, tol)
+        if region is None:
+            return None
+        if not (region[0].any() or region[-1].any() or region[:, 0].any() or region[:, -1].any()):
+            if region.sum() > MAX_AREA_RATIO * box.width * box.height:
+                return None
+            return _fill_holes(region), win.x0, win.y0
+        if win.width == w and win.height == h:
+            return None  # reaches the page edge: open balloon, flat page or picture
+    return None
+
+
+def _region_in(
+    clean: np.ndarray, win: BBox, box: BBox, colour: np.ndarray, tol: float
+) -> np.ndarray | None:
+    """bool mask (window coords) of the component of near-``colour`` pixels under ``box``."""
+    crop = clean[win.y0 : win.y1, win.x0 : win.x1].astype(np.int16)
+    near = (np.abs(crop - colour).max(axis=2) <= tol).astype(np.uint8)
+    near = cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    _, labels = cv2.connectedComponents(near, connectivity=4)
+    bx0, by0 = box.x0 - win.x0, box.y0 - win.y0
+    under = labels[by0 : by0 + box.height, bx0 : bx0 + box.width]
+    ids, freq = np.unique(under[under > 0], return_counts=True)
+    if len(ids) == 0 or freq.max() < 0.5 * under.size:
+        return None
+    return np.asarray(labels == ids[np.argmax(freq)])
+
+
+def _fill_holes(region: np.ndarray) -> np.ndarray:
+    """``region`` with its enclosed holes (inpainting residue, small marks) filled."""
+    m = np.pad(region.astype(np.uint8), 1)
+    flood = m.copy()
+    ff_mask = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
+    cv2.floodFill(flood, ff_mask, (0, 0), 1)
+    holes = flood == 0
+    return (m.astype(bool) | holes)[1:-1, 1:-1]

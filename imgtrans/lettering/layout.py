@@ -1,0 +1,290 @@
+"""Fit text into an area: the largest font size whose wrapped lines fit, measured with the
+real fonts, lines balanced, horizontal rows or vertical columns (right to left).
+
+For a given size, each line (or column) gets a slot: the band of the area it would occupy
+when the block of lines is centred in the area, and the widest run of area pixels across
+that whole band. The text is wrapped greedily into the slots, then the slots are narrowed
+as far as the same number of lines still holds the text, so the last line is no stub. The
+size is found by binary search; :func:`draw_masks` then proves that no glyph pixel falls
+outside the area (a size that would spill is rejected, never clipped).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from imgtrans.lettering.balloon import Area
+from imgtrans.lettering.fonts import FontChain
+from imgtrans.lettering.linebreak import Atom, wrap
+from imgtrans.page import Direction
+
+LINE_PITCH = 1.2  # line (or column) advance in font sizes
+_VERT = ["vert", "vrt2"]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One line at its anchor in area-window coordinates.
+
+    Horizontal: ``x`` is the left end of the advance, ``y`` the baseline. Vertical: ``x``
+    is the column's centre, ``y`` its top.
+    """
+
+    text: str
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    size: int
+    stroke: int
+    direction: Direction
+    placed: tuple[Placed, ...]
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(p.text for p in self.placed)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to fit: atoms of the text, its fonts and how to place it."""
+
+    items: tuple[Atom, ...]
+    chain: FontChain
+    direction: Direction = "horizontal"
+    align: str = "center"  # "left", "center", "right" (horizontal only)
+    stroke_ratio: float = 0.0  # outline width as a fraction of the size (0: no outline)
+    split: bool = True  # an atom wider than a line may be split into its parts
+
+
+def stroke_width(size: int, ratio: float) -> int:
+    return 0 if ratio <= 0 else max(1, round(size * ratio))
+
+
+class _Measure:
+    """Advance of a string at one size along the writing direction, memoised."""
+
+    def __init__(self, chain: FontChain, size: int, direction: Direction) -> None:
+        self.chain, self.size, self.vertical = chain, size, direction == "vertical"
+        self.cache: dict[str, float] = {}
+
+    def __call__(self, text: str) -> float:
+        hit = self.cache.get(text)
+        if hit is None:
+            hit = sum(self.run(i, t) for i, t in self.chain.runs(text))
+            self.cache[text] = hit
+        return hit
+
+    def run(self, index: int, text: str) -> float:
+        font = self.chain.font(index, self.size)
+        if self.vertical:
+            return float(font.getlength(text, direction="ttb", features=_VERT))
+        return float(font.getlength(text))
+
+
+def _slot(mask: np.ndarray, lo: int, hi: int, centre: float, vertical: bool) -> tuple[int, int]:
+    """Widest run of area pixels (start, end) across the whole band ``[lo, hi)``.
+
+    Horizontal: the band is rows, the run horizontal; vertical: columns and a vertical run.
+    The run holding ``centre`` wins over a wider one elsewhere.
+    """
+    band_len = mask.shape[1] if vertical else mask.shape[0]
+    if lo < 0 or hi > band_len or hi <= lo:
+        return (0, 0)
+    ok = mask[:, lo:hi].all(axis=1) if vertical else mask[lo:hi].all(axis=0)
+    padded = np.concatenate(([False], ok, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))
+    if not runs:
+        return (0, 0)
+    for a, b in runs:
+        if a <= centre < b:
+            return (int(a), int(b))
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+    return (int(a), int(b))
+
+
+def _slots(area: Area, n: int, size: int, spec: Spec) -> list[tuple[int, int, int]]:
+    """``(band start, run start, run end)`` of each of ``n`` lines at ``size``, in reading
+    order, for a block of lines centred in the area."""
+    vertical = spec.direction == "vertical"
+    pitch = math.ceil(size * LINE_PITCH)
+    ys, xs = np.nonzero(area.mask)
+    if len(xs) == 0:
+        return [(0, 0, 0)] * n
+    across = xs if vertical else ys  # axis along which lines stack
+    along = ys if vertical else xs
+    centre = (float(across.min()) + float(across.max()) + 1) / 2
+    centre_along = float(np.median(along))
+    start = centre - n * pitch / 2
+    out = []
+    for i in range(n):
+        k = n - 1 - i if vertical else i  # columns run right to left
+        lo = math.floor(start + k * pitch)
+        a, b = _slot(area.mask, lo, lo + pitch, centre_along, vertical)
+        out.append((lo, a, b))
+    return out
+
+
+def _inset(size: int, spec: Spec) -> int:
+    return 2 * stroke_width(size, spec.stroke_ratio) + 1
+
+
+def _wrap_in(
+    slots: list[tuple[int, int, int]], size: int, spec: Spec, measure: _Measure
+) -> list[str] | None:
+    widths = [max(0.0, float(b - a - _inset(size, spec))) for _, a, b in slots]
+    lines = wrap(spec.items, widths, measure, spec.split)
+    if lines is None:
+        return None
+    return _balance(spec, widths, len(lines), measure) or lines
+
+
+def _balance(
+    spec: Spec, widths: list[float], n: int, measure: Callable[[str], float]
+) -> list[str] | None:
+    """The same text in ``n`` lines at the narrowest uniformly scaled widths."""
+    if n < 2:
+        return None
+    lo, hi, best = 0.4, 1.0, None
+    for _ in range(7):
+        mid = (lo + hi) / 2
+        lines = wrap(spec.items, [w * mid for w in widths[:n]], measure, spec.split)
+        if lines is not None and len(lines) == n:
+            best, hi = lines, mid
+        else:
+            lo = mid
+    return best
+
+
+def _fit_at(
+    area: Area, size: int, spec: Spec
+) -> tuple[list[str], list[tuple[int, int, int]]] | None:
+    """Lines (and their slots) holding the text at ``size`` in the fewest lines, or None."""
+    pitch = math.ceil(size * LINE_PITCH)
+    depth = area.mask.shape[1] if spec.direction == "vertical" else area.mask.shape[0]
+    measure = _Measure(spec.chain, size, spec.direction)
+    for n in range(1, depth // pitch + 1):
+        slots = _slots(area, n, size, spec)
+        lines = _wrap_in(slots, size, spec, measure)
+        if lines is None:
+            continue
+        if len(lines) < n:  # fewer lines than slots: re-centre them when they still fit
+            fewer = _slots(area, len(lines), size, spec)
+            inset = _inset(size, spec)
+            fits = all(
+                measure(t) <= b - a - inset for t, (_, a, b) in zip(lines, fewer, strict=True)
+            )
+            slots = fewer if fits else slots[: len(lines)]
+        return lines, slots
+    return None
+
+
+def _place(
+    area: Area, lines: list[str], slots: list[tuple[int, int, int]], size: int, spec: Spec
+) -> Layout:
+    measure = _Measure(spec.chain, size, spec.direction)
+    pitch = math.ceil(size * LINE_PITCH)
+    half = _inset(size, spec) / 2
+    placed = []
+    if spec.direction == "vertical":
+        for text, (lo, a, b) in zip(lines, slots, strict=True):
+            length = measure(text)
+            top = a + (b - a - length) / 2 if area.balloon else a + half
+            placed.append(Placed(text, lo + pitch / 2, top))
+        return Layout(size, stroke_width(size, spec.stroke_ratio), "vertical", tuple(placed))
+    ascent, descent = spec.chain.font(0, size).getmetrics()
+    align = "center" if area.balloon else spec.align
+    for text, (lo, a, b) in zip(lines, slots, strict=True):
+        width = measure(text)
+        if align == "left":
+            x = a + half
+        elif align == "right":
+            x = b - half - width
+        else:
+            x = a + (b - a - width) / 2
+        placed.append(Placed(text, x, lo + pitch / 2 + (ascent - descent) / 2))
+    return Layout(size, stroke_width(size, spec.stroke_ratio), "horizontal", tuple(placed))
+
+
+def draw_masks(
+    layout: Layout, shape: tuple[int, int], chain: FontChain
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coverage masks (uint8 ``h x w`` 0..255) of the glyphs and of glyphs plus outline."""
+    fill = Image.new("L", (shape[1], shape[0]), 0)
+    full = Image.new("L", (shape[1], shape[0]), 0)
+    vertical = layout.direction == "vertical"
+    measure = _Measure(chain, layout.size, layout.direction)
+    for p in layout.placed:
+        pos = p.y if vertical else p.x
+        for index, text in chain.runs(p.text):
+            font = chain.font(index, layout.size)
+            xy = (p.x, pos) if vertical else (pos, p.y)
+            kw: dict[str, object] = (
+                {"anchor": "mt", "direction": "ttb", "features": _VERT}
+                if vertical
+                else {"anchor": "ls"}
+            )
+            ImageDraw.Draw(fill).text(xy, text, fill=255, font=font, **kw)  # type: ignore[arg-type]
+            ImageDraw.Draw(full).text(
+                xy,
+                text,
+                fill=255,
+                font=font,
+                stroke_width=layout.stroke,
+                stroke_fill=255,
+                **kw,  # type: ignore[arg-type]
+            )
+            pos += measure.run(index, text)
+    return np.asarray(fill), np.asarray(full)
+
+
+def _largest(area: Area, spec: Spec, min_size: int, max_size: int) -> int | None:
+    """Binary search for the largest size at which the text wraps into the area."""
+    lo, hi, best = min_size, max_size, None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if _fit_at(area, mid, spec) is not None:
+            best, lo = mid, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def fit(
+    area: Area, spec: Spec, min_size: int, max_size: int, keep_words: float = 0.75
+) -> tuple[Layout, np.ndarray, np.ndarray] | None:
+    """The largest layout in ``[min_size, max_size]`` whose pixels all lie in the area.
+
+    Words (phrases) are kept whole when that costs at most ``1 - keep_words`` of the size
+    that splitting them would allow. Returns the layout and its masks (see
+    :func:`draw_masks`), or None when even ``min_size`` does not fit (the caller marks the
+    block ``overflow``).
+    """
+    if not spec.items or max_size < min_size or not area.mask.any():
+        return None
+    whole = replace(spec, split=False)
+    size_whole = _largest(area, whole, min_size, max_size)
+    size_split = _largest(area, spec, min_size, max_size)
+    if size_whole is not None and (size_split is None or size_whole >= keep_words * size_split):
+        spec, size = whole, size_whole
+    elif size_split is not None:
+        size = size_split
+    else:
+        return None
+    while size >= min_size:
+        found = _fit_at(area, size, spec)
+        if found is not None:
+            layout = _place(area, found[0], found[1], size, spec)
+            fill, full = draw_masks(layout, area.mask.shape, spec.chain)
+            if not (full.astype(bool) & ~area.mask).any():
+                return layout, fill, full
+        size = min(size - 1, int(size * 0.95))
+    return None

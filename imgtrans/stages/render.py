@@ -1,0 +1,193 @@
+"""Render stage: letter each block's translation into the erased page.
+
+For every block: measure its style (text colour from the original strokes, background
+from the ring around it, outline), find the area it may fill (the balloon around it or its
+box grown a little), fit the translation with the real fonts (largest size, words kept
+whole, balanced lines, vertical columns for Japanese/Chinese when the source was vertical)
+and draw it. A block that cannot fit at ``min_font_size`` is left blank and marked
+``overflow``: never clipped, never drawn outside its area.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from imgtrans.lettering import script_of
+from imgtrans.lettering.balloon import Area, find_area
+from imgtrans.lettering.colour import choose, measure_colours, ring_colour
+from imgtrans.lettering.fonts import FontChain, build_chain
+from imgtrans.lettering.layout import Spec, fit
+from imgtrans.lettering.linebreak import atoms
+from imgtrans.options import RenderOptions
+from imgtrans.page import RGB, Direction, Page, RenderResult, TextBlock, TextStyle
+
+log = logging.getLogger(__name__)
+
+OUTLINE_RATIO = 0.1  # outline width as a fraction of the font size
+SIZE_CAP = 1.25  # the translation is set at most this much larger than the source glyphs
+
+
+def font_chain(options: RenderOptions, target_lang: str) -> FontChain:
+    """The font chain for a run; raises MissingFontError when it cannot draw the target script.
+
+    Called once when a run starts so that a missing font fails fast.
+    """
+    return _chain(tuple(Path(p) for p in options.fonts), target_lang)
+
+
+@functools.lru_cache(maxsize=8)
+def _chain(fonts: tuple[Path, ...], target_lang: str) -> FontChain:
+    return build_chain(fonts, target_lang)
+
+
+def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[Page]:
+    """Letter every page; returns pages with ``output`` and each block's style and render.
+
+    Needs ``page.clean`` (RGB uint8, text erased). ``page.image`` is the original, used to
+    measure text colours (it may equal ``clean`` when re-lettering from sidecars: a block
+    that already has a ``style`` keeps it). ``page.mask`` (uint8 0/255) marks the source
+    text; without it the line polygons are used.
+    """
+    chain = font_chain(options, target_lang)
+    return [_render_page(page, options, target_lang, chain) for page in pages]
+
+
+def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain) -> Page:
+    clean = page.clean
+    if clean is None:
+        raise ValueError(f"render needs page.clean: run the inpaint stage first ({page.rel_path})")
+    if clean.shape != page.image.shape or clean.dtype != np.uint8:
+        raise ValueError(
+            f"page.clean must be RGB uint8 shaped like page.image, got {clean.dtype} "
+            f"{clean.shape} vs {page.image.shape} ({page.rel_path})"
+        )
+    text_mask = _text_mask(page)
+    out = clean.copy()
+    blocks = tuple(
+        _render_block(b, page, out, text_mask, options, lang, chain) for b in page.blocks
+    )
+    overflow = sum(1 for b in blocks if b.render is not None and b.render.status == "overflow")
+    if overflow:
+        log.info("%s: %d block(s) did not fit and were left blank", page.rel_path, overflow)
+    return replace(page, output=out, blocks=blocks)
+
+
+def _text_mask(page: Page) -> np.ndarray:
+    """bool HxW: source text pixels (the mask stage's mask, else the line polygons)."""
+    if page.mask is not None:
+        return np.asarray(page.mask) > 0
+    mask = np.zeros((page.height, page.width), np.uint8)
+    for block in page.blocks:
+        for line in block.lines:
+            pts = np.round(np.array(line.polygon, np.float64)).astype(np.int32)
+            cv2.fillPoly(mask, [pts], 1)
+    return mask.astype(bool)
+
+
+def glyph_size(block: TextBlock) -> int:
+    """Source glyph size in pixels: the median line thickness, less the detector's margin."""
+    sizes = [
+        (ln.bbox.width if ln.direction == "vertical" else ln.bbox.height) for ln in block.lines
+    ]
+    return max(4, round(float(np.median(sizes)) * 0.8)) if sizes else 16
+
+
+def _alignment(block: TextBlock) -> str:
+    """Left, right or centre: whichever edge the source lines line up on best."""
+    boxes = [ln.bbox for ln in block.lines]
+    if block.direction == "vertical" or len(boxes) < 2:
+        return "center"
+    spread = {
+        "left": np.std([b.x0 for b in boxes]),
+        "center": np.std([(b.x0 + b.x1) / 2 for b in boxes]),
+        "right": np.std([b.x1 for b in boxes]),
+    }
+    return min(spread, key=lambda k: spread[k])
+
+
+def measure_style(page: Page, text_mask: np.ndarray, block: TextBlock) -> TextStyle:
+    """Colours, outline, source glyph size and alignment of one block."""
+    assert page.clean is not None
+    size = glyph_size(block)
+    box = block.bbox
+    win = box.grow(max(size, 4), page.width, page.height)
+    sl = (slice(win.y0, win.y1), slice(win.x0, win.x1))
+    in_box = np.zeros((win.height, win.width), bool)
+    in_box[box.y0 - win.y0 : box.y1 - win.y0, box.x0 - win.x0 : box.x1 - win.x0] = True
+    strokes = text_mask[sl] & in_box
+    background = ring_colour(page.clean[sl], in_box, text_mask[sl])
+    colours = measure_colours(page.image[sl], strokes, background)
+    text, outline = choose(colours)
+    return TextStyle(text, background, outline, size, _alignment(block))  # type: ignore[arg-type]
+
+
+def _direction(block: TextBlock, options: RenderOptions, lang: str) -> Direction:
+    """Vertical only for Japanese/Chinese targets: as the source (auto) or as asked."""
+    if script_of(lang) not in ("ja", "zh"):
+        return "horizontal"
+    return block.direction if options.direction == "auto" else options.direction
+
+
+def _render_block(
+    block: TextBlock,
+    page: Page,
+    out: np.ndarray,
+    text_mask: np.ndarray,
+    options: RenderOptions,
+    lang: str,
+    chain: FontChain,
+) -> TextBlock:
+    if not block.translate:
+        return replace(block, render=RenderResult("skipped", direction=block.direction))
+    style = block.style if block.style is not None else measure_style(page, text_mask, block)
+    direction = _direction(block, options, lang)
+    if block.translation is None:
+        return replace(block, style=style, render=RenderResult("untranslated", direction=direction))
+    if not block.translation.strip():
+        return replace(block, style=style, render=RenderResult("ok", direction=direction))
+    assert page.clean is not None
+    area = find_area(page.clean, block.bbox, style.font_size)
+    chain = chain.covering(block.translation)
+    spec = Spec(
+        tuple(atoms(block.translation, lang)),
+        chain,
+        direction,
+        style.alignment,
+        OUTLINE_RATIO if style.outline_color is not None else 0.0,
+    )
+    cap = min(options.max_font_size, max(options.min_font_size, round(style.font_size * SIZE_CAP)))
+    fitted = fit(area, spec, options.min_font_size, cap)
+    base = RenderResult("overflow", None, (), area.bbox, direction, area.polygon(), area.balloon)
+    if fitted is None:
+        return replace(block, style=style, render=base)
+    layout, fill, full = fitted
+    _composite(out, area, fill, full, style.text_color, style.outline_color)
+    result = replace(
+        base,
+        status="ok",
+        font_size=layout.size,
+        lines=layout.lines,
+        outline_width=layout.stroke,
+    )
+    return replace(block, style=style, render=result)
+
+
+def _composite(
+    out: np.ndarray, area: Area, fill: np.ndarray, full: np.ndarray, text: RGB, outline: RGB | None
+) -> None:
+    """Blend outline (glyph+stroke coverage) then text (glyph coverage) into ``out`` in place."""
+    h, w = area.mask.shape
+    view = out[area.y0 : area.y0 + h, area.x0 : area.x0 + w]
+    acc = view.astype(np.float32)
+    if outline is not None:
+        a = (full.astype(np.float32) / 255)[..., None]
+        acc = acc * (1 - a) + np.array(outline, np.float32) * a
+    a = (fill.astype(np.float32) / 255)[..., None]
+    acc = acc * (1 - a) + np.array(text, np.float32) * a
+    view[...] = np.clip(np.round(acc), 0, 255).astype(np.uint8)
