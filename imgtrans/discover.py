@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,11 +156,19 @@ def _refuse_inside(out_root: Path, in_root: Path, explicit: bool) -> None:
 
 
 def check_writable(folder: Path) -> None:
-    """Fail before any work if ``folder`` (or its nearest existing parent) is not writable."""
+    """Fail before any work if ``folder`` (or its nearest existing parent) cannot be written.
+
+    Probes with a real temp file: permission bits say nothing to root, and a read-only
+    mount refuses writes whatever the bits say.
+    """
     probe = folder
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
         raise OutputError(f"output path {folder}: {probe} is not a folder")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder {probe} is not writable")
+    try:
+        fd, name = tempfile.mkstemp(prefix=".imgtrans-probe-", dir=probe)
+    except OSError as exc:
+        raise OutputError(f"output folder {probe} is not writable: {exc.strerror or exc}") from None
+    os.close(fd)
+    Path(name).unlink(missing_ok=True)
