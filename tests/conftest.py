@@ -1,0 +1,3 @@
+"""Shared pytest setup. ``fakeapis`` provides the local fake translation APIs as fixtures."""
+
+pytest_plugins = ["fakeapis"]
