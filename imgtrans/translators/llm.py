@@ -101,6 +101,7 @@ def parse_answer(content: str, ids: Sequence[str]) -> list[tuple[str, Any]]:
     text = _THINK.sub("", content)
     decoder = json.JSONDecoder(object_pairs_hook=list)
     wanted = set(ids)
+    first: list[tuple[str, Any]] | None = None
     for match in re.finditer(r"\{", text):
         try:
             pairs, _ = decoder.raw_decode(text, match.start())
@@ -108,9 +109,13 @@ def parse_answer(content: str, ids: Sequence[str]) -> list[tuple[str, Any]]:
             continue
         if len(pairs) == 1 and isinstance(pairs[0][1], list) and pairs[0][0] not in wanted:
             pairs = pairs[0][1]  # {"translations": {...}}
-        if any(isinstance(p, tuple) and p[0] in wanted for p in pairs):
-            return [p for p in pairs if isinstance(p, tuple)]
-    raise ValueError("the answer holds no JSON object keyed by the item ids")
+        pairs = [p for p in pairs if isinstance(p, tuple)]
+        if any(p[0] in wanted for p in pairs):
+            return pairs
+        first = pairs if first is None else first
+    if first is not None:
+        return first  # a JSON object without our ids: every id is missing
+    raise ValueError("the answer holds no JSON object")
 
 
 def script_problem(source: str, output: str, target: str) -> str | None:
