@@ -105,16 +105,12 @@ class DeepLTranslator(MTTranslator):
             body["glossary_id"] = self._glossary_id(source, target)
         elif mode == "markup":
             body.update(tag_handling="xml", ignore_tags=["keep"])
-        response = self.http.request("POST", f"{self.base}/v2/translate", json=body)
-        if response.status_code != 200:
-            raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
-        try:
-            out = [str(t["text"]) for t in response.json()["translations"]]
-        except (ValueError, KeyError, TypeError):
-            raise self.http.error("unexpected answer from /v2/translate") from None
-        if len(out) != len(texts):
-            raise self.http.error(f"sent {len(texts)} texts, got {len(out)} translations")
-        return out
+        return self._post(
+            f"{self.base}/v2/translate",
+            lambda data: [t["text"] for t in data["translations"]],
+            len(texts),
+            json=body,
+        )
 
     def _glossary_id(self, source: str, target: str) -> str:
         """Find this glossary (by name, which holds its digest) or create it; once per pair."""

@@ -81,15 +81,11 @@ class GoogleTranslator(MTTranslator):
         }
         if source != "auto":
             body["source"] = langs.code_for("google", source)
-        response = self.http.request("POST", f"{self.base}/language/translate/v2", json=body)
-        if response.status_code != 200:
-            raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
-        try:
-            items = response.json()["data"]["translations"]
-            out = [str(item["translatedText"]) for item in items]
-        except (ValueError, KeyError, TypeError):
-            raise self.http.error("unexpected answer from translate/v2") from None
-        if len(out) != len(texts):
-            raise self.http.error(f"sent {len(texts)} texts, got {len(out)} translations")
+        out = self._post(
+            f"{self.base}/language/translate/v2",
+            lambda data: [item["translatedText"] for item in data["data"]["translations"]],
+            len(texts),
+            json=body,
+        )
         # markup mode strips tags and unescapes later; text mode still needs unescaping
         return out if mode == "markup" else [html.unescape(o) for o in out]

@@ -30,6 +30,10 @@ from imgtrans.translators.mt import GlossaryMode, MTTranslator
 DEFAULT_BASE = "https://libretranslate.com"
 
 
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 class LibreTranslateTranslator(MTTranslator):
     name = "libretranslate"
     lang_field = "libretranslate"
@@ -107,14 +111,9 @@ class LibreTranslateTranslator(MTTranslator):
         }
         if self.key is not None:
             body["api_key"] = self.key.get_secret_value()
-        response = self.http.request("POST", f"{self.base}/translate", json=body)
-        if response.status_code != 200:
-            raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
-        try:
-            out = response.json()["translatedText"]
-        except (ValueError, KeyError, TypeError):
-            raise self.http.error("unexpected answer from /translate") from None
-        out = [out] if isinstance(out, str) else [str(t) for t in out]
-        if len(out) != len(texts):
-            raise self.http.error(f"sent {len(texts)} texts, got {len(out)} translations")
-        return out
+        return self._post(
+            f"{self.base}/translate",
+            lambda data: _as_list(data["translatedText"]),
+            len(texts),
+            json=body,
+        )

@@ -79,19 +79,11 @@ class MicrosoftTranslator(MTTranslator):
             params["from"] = langs.code_for("microsoft", source)
         if mode == "markup":
             params["textType"] = "html"
-        response = self.http.request(
-            "POST",
+        return self._post(
             f"{self.base}/translate",
+            lambda data: [item["translations"][0]["text"] for item in data],
+            len(texts),
             params=params,
             json=[{"Text": t} for t in texts],
             headers={"X-ClientTraceId": str(uuid.uuid4())},
         )
-        if response.status_code != 200:
-            raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
-        try:
-            out = [str(item["translations"][0]["text"]) for item in response.json()]
-        except (ValueError, KeyError, TypeError, IndexError):
-            raise self.http.error("unexpected answer from /translate") from None
-        if len(out) != len(texts):
-            raise self.http.error(f"sent {len(texts)} texts, got {len(out)} translations")
-        return out

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
-from typing import Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from imgtrans.options import TranslatorOptions
 from imgtrans.translators import langs
 from imgtrans.translators.base import ContextPair, Translation, Translator
 from imgtrans.translators.glossary import Glossary
-from imgtrans.translators.http import HttpClient, RetryPolicy
+from imgtrans.translators.http import HttpClient, RetryPolicy, error_detail
 
 GlossaryMode = Literal["none", "native", "markup", "tokens"]
 
@@ -125,6 +126,21 @@ class MTTranslator(Translator):
             out = Glossary.strip_markup(out)
         out = out.strip()
         return Translation(out) if out else Translation(None, f"{self.name} returned nothing")
+
+    def _post(
+        self, url: str, extract: Callable[[Any], list[str]], n: int, **kwargs: Any
+    ) -> list[str]:
+        """POST, check the status, pull ``n`` translations out of the JSON with ``extract``."""
+        response = self.http.request("POST", url, **kwargs)
+        if response.status_code != 200:
+            raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
+        try:
+            out = extract(response.json())
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+            raise self.http.error(f"unexpected answer from {urlsplit(url).path}") from None
+        if len(out) != n:
+            raise self.http.error(f"sent {n} texts, got {len(out)} translations")
+        return [str(t) for t in out]
 
     def close(self) -> None:
         self.http.close()

@@ -24,7 +24,6 @@ from imgtrans.translators.http import (
     HttpClient,
     RetryPolicy,
     env_base,
-    error_detail,
     secret_from_env,
 )
 from imgtrans.translators.mt import GlossaryMode, MTTranslator
@@ -113,11 +112,9 @@ class PapagoTranslator(MTTranslator):
             body["glossaryKey"] = self.glossary_key
         if self.honorific and target == "ko":
             body["honorific"] = True
-        response = self.http.request("POST", f"{self.base}/nmt/v1/translation", json=body)
-        if response.status_code != 200:
-            code = _error_code(response)
-            raise self.http.error(f"HTTP {response.status_code} {code}: {error_detail(response)}")
-        try:
-            return [str(response.json()["message"]["result"]["translatedText"])]
-        except (ValueError, KeyError, TypeError):
-            raise self.http.error("unexpected answer from nmt/v1/translation") from None
+        return self._post(
+            f"{self.base}/nmt/v1/translation",
+            lambda data: [data["message"]["result"]["translatedText"]],
+            1,
+            json=body,
+        )
