@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# Fake translation APIs (DeepL, Google, Papago, Microsoft, LibreTranslate, OpenAI) on 127.0.0.1.
+pytest_plugins = ["fakeapis"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not any(item.get_closest_marker("gpu") for item in items):

@@ -12,8 +12,16 @@ from collections.abc import Callable
 from imgtrans.errors import UsageError
 from imgtrans.options import TranslatorOptions
 from imgtrans.translators.base import ContextPair, Translation, Translator
+from imgtrans.translators.cache import CachedTranslator, TranslationCache
 from imgtrans.translators.chain import ChainTranslator
+from imgtrans.translators.deepl import DeepLTranslator
+from imgtrans.translators.glossary import Glossary
+from imgtrans.translators.google import GoogleTranslator
+from imgtrans.translators.libretranslate import LibreTranslateTranslator
+from imgtrans.translators.microsoft import MicrosoftTranslator
 from imgtrans.translators.none import NoneTranslator
+from imgtrans.translators.openai import OpenAITranslator
+from imgtrans.translators.papago import PapagoTranslator
 from imgtrans.translators.tm import TMTranslator
 
 Factory = Callable[[TranslatorOptions], Translator]
@@ -28,6 +36,12 @@ def _tm(options: TranslatorOptions) -> Translator:
 REGISTRY: dict[str, Factory] = {
     "none": lambda options: NoneTranslator(),
     "tm": _tm,
+    "deepl": DeepLTranslator,
+    "google": GoogleTranslator,
+    "papago": PapagoTranslator,
+    "microsoft": MicrosoftTranslator,
+    "libretranslate": LibreTranslateTranslator,
+    "openai": OpenAITranslator,
 }
 
 
@@ -45,13 +59,19 @@ def build_translator(options: TranslatorOptions) -> Translator:
             f"unknown translator {','.join(unknown) or repr(options.name)}; valid: {valid}"
         )
     members = [REGISTRY[n](options) for n in names]
+    if options.cache and any(m.cacheable for m in members):
+        cache = TranslationCache()
+        digest = Glossary.load(options.glossary).digest
+        members = [CachedTranslator(m, cache, digest) if m.cacheable else m for m in members]
     return members[0] if len(members) == 1 else ChainTranslator(members)
 
 
 __all__ = [
     "REGISTRY",
+    "CachedTranslator",
     "ContextPair",
     "Translation",
+    "TranslationCache",
     "Translator",
     "build_translator",
     "register",

@@ -39,6 +39,7 @@ class Translator(ABC):
     """Base class of every backend. ``name`` is the registry key and goes in the sidecar."""
 
     name: str = "base"
+    cacheable: bool = False  # True for API backends: build_translator puts the cache in front
 
     def check_pair(self, source: str, target: str) -> None:  # noqa: B027 - optional hook
         """Raise ``UnsupportedLanguageError`` before any page is processed if the pair is
