@@ -36,7 +36,7 @@ from imgtrans.stages.mask import mask as mask_stage
 from imgtrans.stages.ocr import OcrEngine
 from imgtrans.stages.preprocess import file_sha256, load_page
 from imgtrans.stages.translate import translate_page
-from imgtrans.translators.base import Translator
+from imgtrans.translators.base import ContextPair, Translator
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,8 @@ class Pipeline:
         self.run_info = run_info
         self.progress = progress or NullProgress()
         self.summary = Summary()
+        # (source, translation) of earlier pages, for context-aware translators.
+        self._context: deque[ContextPair] = deque(maxlen=64)
 
     def run(self, inputs: list[Path]) -> Summary:
         opts = self.options
@@ -326,6 +328,19 @@ class Pipeline:
                 blocks=_merge_inpaint(page, clean_page),
             )
             writes.append((job, pool.submit(finish_page, merged, job, self.run_info, self.options)))
+
+    def _context_window(self) -> tuple[ContextPair, ...]:
+        """Blocks of the last ``--context-pages`` pages of earlier batches (pages of one batch
+        are translated at the same time, so they cannot see each other)."""
+        pages = self.options.translator.context_pages
+        if not pages:
+            return ()
+        return tuple(self._context)[-8 * pages :]
+
+    def _remember(self, page: Page) -> None:
+        for block in page.blocks:
+            if block.translation:
+                self._context.append(ContextPair(block.text, block.translation))
 
     def _collect(self, job: Job, fut: Future[PageResult]) -> None:
         try:
