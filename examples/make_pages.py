@@ -168,7 +168,7 @@ def poster_ja() -> tuple[Image.Image, list[BlockTruth]]:
     f = font(FONT_JP, 40)
     specs = [
         ("caption", (60, 50, 640, 130), ["駅はこちらです"], None, False),
-        ("caption", (60, 170, 640, 310), ["本日の営業は", "午後六時までです"], None, False),
+        ("caption", (60, 200, 640, 340), ["本日の営業は", "午後六時までです"], None, False),
         ("balloon", (80, 360, 620, 600), ["明日また来ます"], (800, 560), False),
         ("balloon", (100, 640, 560, 860), ["立入禁止"], None, True),
     ]

@@ -148,3 +148,22 @@ def test_rapidocr_reads_every_line_exactly() -> None:
                 if normalise(text) != normalise(line["text"]):
                     misread.append((name, line["text"], text))
     assert misread == []
+
+
+def _gap(a: list[int], b: list[int]) -> int:
+    """Largest axis gap between two boxes (0 when they overlap on both axes)."""
+    return max(b[0] - a[2], a[0] - b[2], b[1] - a[3], a[1] - b[3], 0)
+
+
+def test_blocks_are_far_apart_and_their_lines_close_together() -> None:
+    """A simple grouping rule (lines closer than one line height form a block) finds them."""
+    for name, page in TRUTH.items():
+        blocks = page["blocks"]
+        for b in blocks:
+            boxes = [line["bbox"] for line in b["lines"]]
+            thickness = min(min(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes)
+            for first, second in zip(boxes, boxes[1:], strict=False):
+                assert _gap(first, second) < 0.75 * thickness, (name, b["text"])
+            for other in blocks:
+                if other is not b:
+                    assert _gap(b["bbox"], other["bbox"]) > 2.5 * thickness, (name, b["text"])
