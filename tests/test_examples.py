@@ -163,7 +163,7 @@ def test_blocks_are_far_apart_and_their_lines_close_together() -> None:
             boxes = [line["bbox"] for line in b["lines"]]
             thickness = min(min(x1 - x0, y1 - y0) for x0, y0, x1, y1 in boxes)
             for first, second in zip(boxes, boxes[1:], strict=False):
-                assert _gap(first, second) < 0.75 * thickness, (name, b["text"])
+                assert _gap(first, second) < thickness, (name, b["text"])
             for other in blocks:
                 if other is not b:
                     assert _gap(b["bbox"], other["bbox"]) > 2.5 * thickness, (name, b["text"])
