@@ -38,8 +38,23 @@ def invoke(*args: str) -> tuple[int, str]:
 
 def test_ok_is_0_and_json_summary_on_stdout(pages: tuple[Path, Path], tmp_path: Path) -> None:
     src, tm = pages
-    result = runner.invoke(app, ["translate", str(src), "--to", "ko", "--tm", str(tm),
-                                 "-o", str(tmp_path / "out"), "--json", "-j", "1", "-q"])
+    result = runner.invoke(
+        app,
+        [
+            "translate",
+            str(src),
+            "--to",
+            "ko",
+            "--tm",
+            str(tm),
+            "-o",
+            str(tmp_path / "out"),
+            "--json",
+            "-j",
+            "1",
+            "-q",
+        ],
+    )
     assert result.exit_code == ExitCode.OK, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["done"] == 1 and summary["failed"] == 0
@@ -59,7 +74,9 @@ def test_usage_is_2(pages: tuple[Path, Path]) -> None:
 def test_some_failed_is_3(pages: tuple[Path, Path], tmp_path: Path) -> None:
     src, tm = pages
     (src / "broken.png").write_bytes(b"this is not a png")
-    code, out = invoke("translate", src, "--to", "ko", "--tm", tm, "-o", tmp_path / "out", "-j", "1")
+    code, out = invoke(
+        "translate", src, "--to", "ko", "--tm", tm, "-o", tmp_path / "out", "-j", "1"
+    )
     assert code == ExitCode.SOME_FAILED, out
     assert (tmp_path / "out" / "a.png").is_file()
     doc = json.loads((tmp_path / "out" / "broken.imgtrans.json").read_text("utf-8"))
@@ -93,12 +110,18 @@ def test_unwritable_output_location_is_4_even_for_root(pages: tuple[Path, Path])
     assert code == ExitCode.NO_INPUT and "not writable" in text
 
 
-def test_missing_model_is_5(pages: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_model_is_5(
+    pages: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src, tm = pages
-    code, out = invoke("translate", src, "--to", "en", "--from", "ko", "--tm", tm, "-o", tmp_path / "o")
+    code, out = invoke(
+        "translate", src, "--to", "en", "--from", "ko", "--tm", tm, "-o", tmp_path / "o"
+    )
     assert code == ExitCode.MISSING_MODEL and "Hangul" in out
     monkeypatch.setenv("IMGTRANS_WEIGHTS", str(tmp_path / "no-weights"))
-    code, out = invoke("translate", src, "--to", "ko", "--tm", tm, "--inpainter", "lama", "-o", tmp_path / "o")
+    code, out = invoke(
+        "translate", src, "--to", "ko", "--tm", tm, "--inpainter", "lama", "-o", tmp_path / "o"
+    )
     assert code == ExitCode.MISSING_MODEL and "imgtrans models fetch" in out
 
 
@@ -116,8 +139,9 @@ def test_translator_failure_is_7(pages: tuple[Path, Path], tmp_path: Path) -> No
     assert code == ExitCode.TRANSLATOR and "not UTF-8" in out
 
 
-def test_unexpected_is_1_with_a_traceback_and_no_locals(pages: tuple[Path, Path], tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unexpected_is_1_with_a_traceback_and_no_locals(
+    pages: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src, tm = pages
 
     def broken_stage(pages: object, options: object) -> object:
@@ -132,16 +156,43 @@ def test_unexpected_is_1_with_a_traceback_and_no_locals(pages: tuple[Path, Path]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, ExitCode.INTERRUPTED), (signal.SIGTERM, ExitCode.TERMINATED)])
-def test_signals_are_130_and_143_and_leave_no_partial_files(tmp_path: Path, sig: int, code: int) -> None:
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGINT, ExitCode.INTERRUPTED), (signal.SIGTERM, ExitCode.TERMINATED)]
+)
+def test_signals_are_130_and_143_and_leave_no_partial_files(
+    tmp_path: Path, sig: int, code: int
+) -> None:
     src = tmp_path / "in"
     for i in range(40):
-        save(draw(500, 260, [Text(f"Page number {i} here", (30, 80), 36, font=FONT_KO)]), src / f"p{i:02d}.png")
+        save(
+            draw(500, 260, [Text(f"Page number {i} here", (30, 80), 36, font=FONT_KO)]),
+            src / f"p{i:02d}.png",
+        )
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "imgtrans", "translate", str(src), "--to", "ko",
-                             "-t", "none", "-o", str(out), "-j", "2", "--batch-size", "2", "-q"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "imgtrans",
+            "translate",
+            str(src),
+            "--to",
+            "ko",
+            "-t",
+            "none",
+            "-o",
+            str(out),
+            "-j",
+            "2",
+            "--batch-size",
+            "2",
+            "-q",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(out.glob("*.imgtrans.json")):
         time.sleep(0.1)
