@@ -81,12 +81,15 @@ class _Graph:
 def _conv_bn(g: _Graph, conv: Node) -> None:
     w = g.tensor(conv.inputs[1])
     bn = g.sole_reader(conv.outputs[0], "BatchNormalization")
-    params = [g.tensor(n) for n in bn.inputs[1:5]] if bn else []
-    if conv.op != "Conv" or w is None or bn is None or any(p is None for p in params):
+    if conv.op != "Conv" or w is None or bn is None:
         return
-    scale, beta, mean, var = params  # type: ignore[misc]
+    params = [g.tensor(n) for n in bn.inputs[1:5]]
+    has_bias = len(conv.inputs) > 2 and bool(conv.inputs[2])
+    bias = g.tensor(conv.inputs[2]) if has_bias else torch.zeros(w.shape[0])
+    if len(params) != 4 or any(p is None for p in params) or bias is None:
+        return
+    scale, beta, mean, var = (p for p in params if p is not None)
     factor = scale / torch.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
-    bias = g.tensor(conv.inputs[2]) if len(conv.inputs) > 2 else torch.zeros_like(mean)
     w2 = g.new_const(conv.outputs[0] + "w", w * factor.reshape(-1, 1, 1, 1))
     b2 = g.new_const(conv.outputs[0] + "b", (bias - mean) * factor + beta)
     g.replace(conv, [bn], "Conv", [conv.inputs[0], w2, b2], conv.attrs)
@@ -146,34 +149,41 @@ def _gated(op: str, fused: str) -> Callable[[_Graph, Node], None]:
     return rewrite
 
 
+def _follow(g: _Graph, start: Node, ops: list[str]) -> list[Node]:
+    """The chain of sole readers from ``start`` with these op types ([] if it breaks)."""
+    chain, node = [], start
+    for op in ops:
+        nxt = g.sole_reader(node.outputs[0], op)
+        if nxt is None:
+            return []
+        chain.append(nxt)
+        node = nxt
+    return chain
+
+
 def _layer_norm(g: _Graph, mean: Node) -> None:
     """(x - mean) / sqrt(mean((x - mean)^2) + eps) * w + b over the last axis -> layer_norm."""
     x = mean.inputs[0]
-    if list(mean.attrs.get("axes", [])) != [-1]:
-        return
     sub = g.sole_reader(mean.outputs[0], "Sub")
-    readers = g.readers.get(sub.outputs[0], []) if sub and sub.inputs[0] == x else []
-    if sub is None or len(readers) != 2:
+    if list(mean.attrs.get("axes", [])) != [-1] or sub is None or sub.inputs[0] != x:
         return
+    readers = g.readers.get(sub.outputs[0], [])
     pw = next((n for n in readers if n.op == "Pow"), None)
-    var = g.sole_reader(pw.outputs[0], "ReduceMean") if pw else None
-    add = g.sole_reader(var.outputs[0], "Add") if var else None
-    sqrt = g.sole_reader(add.outputs[0], "Sqrt") if add else None
-    div = g.sole_reader(sqrt.outputs[0], "Div") if sqrt else None
-    mul = g.sole_reader(div.outputs[0], "Mul") if div else None
-    bias = g.sole_reader(mul.outputs[0], "Add") if mul else None
-    chain = [sub, pw, var, add, sqrt, div, mul, bias]
-    if any(n is None for n in chain) or pw is None or add is None or div is None:
+    if len(readers) != 2 or pw is None or g.scalar(pw.inputs[1]) != 2.0:
         return
-    if g.scalar(pw.inputs[1]) != 2.0 or div.inputs != [sub.outputs[0], sqrt.outputs[0]]:  # type: ignore[union-attr]
+    rest = _follow(g, pw, ["ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add"])
+    if not rest:
         return
-    eps = g.scalar(g.other(add, var.outputs[0]) or "")  # type: ignore[union-attr]
-    w_name = g.other(mul, div.outputs[0]) or ""  # type: ignore[arg-type]
-    b_name = g.other(bias, mul.outputs[0]) or ""  # type: ignore[arg-type,union-attr]
+    var, add, sqrt, div, mul, bias = rest
+    if div.inputs != [sub.outputs[0], sqrt.outputs[0]]:
+        return
+    eps = g.scalar(g.other(add, var.outputs[0]) or "")
+    w_name = g.other(mul, div.outputs[0]) or ""
+    b_name = g.other(bias, mul.outputs[0]) or ""
     w, b = g.tensor(w_name), g.tensor(b_name)
     if eps is None or w is None or b is None or w.dim() != 1 or b.shape != w.shape:
         return
-    g.replace(mean, chain, "_LayerNorm", [x, w_name, b_name], {"epsilon": eps})  # type: ignore[arg-type]
+    g.replace(mean, [sub, pw, *rest], "_LayerNorm", [x, w_name, b_name], {"epsilon": eps})
 
 
 def _linear(g: _Graph, mm: Node) -> None:

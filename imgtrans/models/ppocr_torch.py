@@ -48,21 +48,23 @@ class TorchOcrBackend:
     def _run(self, model: OnnxGraph, batch: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
             x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
-            out = model(x.to(self.device, non_blocking=True))
-            return out.float().cpu().numpy()
+            out: np.ndarray = model(x.to(self.device, non_blocking=True)).float().cpu().numpy()
+            return out
 
     def det_torch(self, batch: torch.Tensor) -> torch.Tensor:
         """``N x 3 x H x W`` float32 on ``self.device`` -> ``N x H x W`` probabilities, same
         device, so the caller can threshold before copying anything back."""
         _check(batch, "det", None, 32)
         with torch.inference_mode():
-            return self.det_model(batch)[:, 0]
+            out: torch.Tensor = self.det_model(batch)[:, 0]
+            return out
 
     def rec_torch(self, batch: torch.Tensor) -> torch.Tensor:
         """``N x 3 x 48 x W`` on ``self.device`` -> ``N x W/8 x C`` probabilities there."""
         _check(batch, "rec", 48, 1)
         with torch.inference_mode():
-            return self.rec_model(batch)
+            out: torch.Tensor = self.rec_model(batch)
+            return out
 
     def det(self, batch: np.ndarray) -> np.ndarray:
         """``N x 3 x H x W`` float32 normalised -> ``N x H x W`` float32 probability map."""
