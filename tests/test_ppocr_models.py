@@ -177,6 +177,36 @@ def test_ctc_greedy_decode_collapses_repeats_and_drops_blanks() -> None:
     assert ctc_greedy_decode(np.zeros((1, 3, 4), np.float32), charset)[0][:2] == ("", 0.0)
 
 
+def test_missing_model_file_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from imgtrans.errors import ExitCode, MissingModelError
+    from imgtrans.models import ppocr
+
+    monkeypatch.setitem(ppocr.MODEL_FILES, "rec", "no_such_model.onnx")
+    with pytest.raises(MissingModelError, match="no_such_model.onnx.*pip install") as info:
+        ocr_model_paths()
+    assert info.value.code == ExitCode.MISSING_MODEL
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
+def test_cuda_without_a_gpu_is_an_error_not_a_fallback() -> None:
+    from imgtrans.errors import UsageError
+
+    with pytest.raises(UsageError, match="no CUDA GPU"):
+        TorchOcrBackend(torch.device("cuda"))
+
+
+def test_bad_input_shapes_are_refused(backends) -> None:
+    torch_b, onnx_b = backends
+    with pytest.raises(ValueError, match="multiples of 32"):
+        torch_b.det(np.zeros((1, 3, 100, 64), np.float32))
+    with pytest.raises(ValueError, match="multiples of 32"):
+        onnx_b.det(np.zeros((1, 3, 100, 64), np.float32))
+    with pytest.raises(ValueError, match="height 48"):
+        torch_b.rec(np.zeros((1, 3, 32, 320), np.float32))
+    with pytest.raises(ValueError, match="N x 3 x H x W"):
+        onnx_b.rec(np.zeros((3, 48, 320), np.float32))
+
+
 def test_unknown_operator_is_named(tmp_path: Path) -> None:
     import onnx
     from onnx import TensorProto, helper

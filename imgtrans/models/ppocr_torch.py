@@ -1,14 +1,20 @@
 """PP-OCR detection, recognition and orientation as torch modules (CPU or CUDA).
 
-The networks are the ONNX files shipped in the rapidocr wheel, run by :class:`OnnxGraph`
-(a native torch interpreter, see onnx_graph.py for why not onnx2torch): same weights, same
-graph, outputs within ~1e-5 of onnxruntime. On CPU onnxruntime is 1.5-3x faster
+The networks are the ONNX files shipped in the rapidocr wheel, run by :class:`OnnxGraph`:
+same weights, same graph, outputs within ~1e-5 of onnxruntime. Not onnx2torch: it imports
+torchvision at import time (whose PyPI wheel does not load beside the CPU torch wheel), its
+Reshape breaks torch.compile and its Identity clones cost ~30% of CPU time; a port of the
+Paddle network classes would have to rebuild deploy-mode blocks (BatchNorm folded,
+re-parameterised branches merged) to match the exported weights. Interpreting the ~30 ONNX
+operators these graphs use keeps one source of truth, the shipped file. On CPU onnxruntime is 1.5-3x faster
 (ppocr_onnx.py); this backend exists for batched GPU inference.
 
 All numpy boundaries are float32 NCHW, already normalised by the caller:
 det ``N x 3 x H x W`` (H, W multiples of 32) -> ``N x H x W`` text probability in [0, 1];
 rec ``N x 3 x 48 x W`` BGR ``(x / 255 - 0.5) / 0.5`` -> ``N x W/8 x C`` softmax probabilities;
 cls ``N x 3 x 48 x 192`` same normalisation -> ``N x 2`` probabilities (upright, 180 deg).
+
+On CUDA, torch's default TF32 convolutions round to ~1e-3; the pipeline decides that flag.
 """
 
 from __future__ import annotations
