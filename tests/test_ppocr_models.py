@@ -18,7 +18,12 @@ from PIL import Image, ImageDraw, ImageFont
 
 from imgtrans.models.onnx_graph import OnnxGraph
 from imgtrans.models.onnx_ops import UnsupportedOnnxError
-from imgtrans.models.ppocr import ctc_greedy_decode, ocr_model_paths, rec_charset
+from imgtrans.models.ppocr import (
+    ctc_decode_best,
+    ctc_greedy_decode,
+    ocr_model_paths,
+    rec_charset,
+)
 from imgtrans.models.ppocr_onnx import OnnxOcrBackend
 from imgtrans.models.ppocr_torch import TorchOcrBackend
 
@@ -137,6 +142,10 @@ def test_rec_parity_reads_the_rendered_text(backends, charset, crops, width: int
         texts = [t for t, _, _ in ctc_greedy_decode(got, charset)]
         assert texts == [t for t, _, _ in ctc_greedy_decode(want, charset)]
         assert texts == [LINES[i][0] for i in idx]
+        for backend in backends:  # the device-side reduction reads the same
+            assert ctc_decode_best(*backend.rec_best(batch), charset) == ctc_greedy_decode(
+                want if backend is onnx_b else got, charset
+            )
 
 
 def test_cls_parity_and_orientation(backends, crops) -> None:
@@ -265,3 +274,4 @@ def test_cuda_matches_cpu(backends, charset, crops) -> None:
     assert on_gpu.device.type == "cuda" and on_gpu.shape == (3, 256, 512)
     texts = [t for t, _, _ in ctc_greedy_decode(gpu.rec(rec), charset)]
     assert texts == [text for text, _, _ in LINES]
+    assert [t for t, _, _ in ctc_decode_best(*gpu.rec_best(rec), charset)] == texts

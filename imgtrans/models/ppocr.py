@@ -72,7 +72,15 @@ def ctc_greedy_decode(
     character). Repeats collapse, then blanks (class 0) drop. An empty line scores 0.0.
     """
     best = probs.argmax(axis=2)
-    best_p = np.take_along_axis(probs, best[:, :, None], axis=2)[:, :, 0]
+    return ctc_decode_best(
+        best, np.take_along_axis(probs, best[:, :, None], axis=2)[:, :, 0], charset
+    )
+
+
+def ctc_decode_best(
+    best: np.ndarray, best_p: np.ndarray, charset: Sequence[str]
+) -> list[tuple[str, float, list[int]]]:
+    """:func:`ctc_greedy_decode` from the per-step best class ``N x T`` and its probability."""
     out: list[tuple[str, float, list[int]]] = []
     for idx, p in zip(best, best_p, strict=True):
         keep = idx != 0

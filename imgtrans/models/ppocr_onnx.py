@@ -51,6 +51,12 @@ class OnnxOcrBackend:
         """``N x 3 x 48 x W`` float32 normalised -> ``N x W/8 x C`` softmax probabilities."""
         return self._run("rec", batch)
 
+    def rec_best(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``N x T`` int64 best class and ``N x T`` float32 its probability (see rec)."""
+        probs = self.rec(batch)
+        best = probs.argmax(axis=2)
+        return best, np.take_along_axis(probs, best[:, :, None], axis=2)[:, :, 0]
+
     def cls(self, batch: np.ndarray) -> np.ndarray:
         """``N x 3 x 48 x 192`` float32 normalised -> ``N x 2`` (upright, rotated 180)."""
         return self._run("cls", batch)

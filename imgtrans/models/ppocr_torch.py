@@ -82,6 +82,16 @@ class TorchOcrBackend:
         _check(batch, "rec", 48, 1)
         return self._run(self.rec_model, batch)
 
+    def rec_best(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`rec`, reduced on the device to the best class per time step:
+        ``N x T`` int64 class and ``N x T`` float32 probability (for ctc_decode_best).
+        Copies ~18,700x less than the full probabilities back from a GPU."""
+        _check(batch, "rec", 48, 1)
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+            best_p, best = self.rec_model(x.to(self.device, non_blocking=True)).max(dim=2)
+            return best.cpu().numpy(), best_p.float().cpu().numpy()
+
     def cls(self, batch: np.ndarray) -> np.ndarray:
         """``N x 3 x 48 x 192`` float32 normalised -> ``N x 2`` (upright, rotated 180)."""
         _check(batch, "cls", 48, 1)
