@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from imgtrans.models.ppocr import ctc_decode_best
+
 REC_HEIGHT = 48
 REC_MIN_WIDTH = 320
 REC_MAX_WIDTH = 3200
@@ -26,6 +28,7 @@ CLS_THRESH = 0.9
 VERTICAL_RATIO = 1.5
 
 ArrayFn = Callable[[np.ndarray], np.ndarray]
+BestFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -112,20 +115,22 @@ def _cls_normalise(crop_rgb: np.ndarray) -> np.ndarray:
 
 
 def recognise(
-    crops: list[np.ndarray], rec: ArrayFn, charset: list[str], batch_size: int
+    crops: list[np.ndarray], rec_best: BestFn, charset: list[str], batch_size: int
 ) -> list[tuple[str, float]]:
     """Recognise RGB crops (text left to right) -> [(text, confidence)] in input order.
 
-    Crops are grouped by ladder width and batched (see :func:`rec_width`).
+    Crops are grouped by ladder width and batched (see :func:`rec_width`). ``rec_best``
+    returns the per-step best class and its probability (argmax on the device, so a GPU
+    does not copy N x T x 18,710 probabilities back).
     """
     results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
     widths = [rec_width(c) for c in crops]
     for idx in width_buckets(widths, batch_size):
         width = widths[idx[0]]
         batch = np.stack([_rec_normalise(crops[i], width) for i in idx])
-        probs = rec(batch)
-        for k, i in enumerate(idx):
-            results[i] = ctc_decode(probs[k], charset)
+        best, best_p = rec_best(batch)
+        for i, (text, conf, _) in zip(idx, ctc_decode_best(best, best_p, charset), strict=True):
+            results[i] = (text, conf)
     return results
 
 
@@ -139,15 +144,3 @@ def width_buckets(widths: list[int], batch_size: int) -> list[list[int]]:
         else:
             buckets.append([i])
     return buckets
-
-
-def ctc_decode(probs: np.ndarray, charset: list[str]) -> tuple[str, float]:
-    """Greedy CTC: T x C probabilities -> (text, mean probability of the kept characters)."""
-    best = probs.argmax(axis=1)
-    conf = probs.max(axis=1)
-    keep = best != 0
-    keep[1:] &= best[1:] != best[:-1]
-    if not keep.any():
-        return "", 0.0
-    text = "".join(charset[i] if i < len(charset) else "" for i in best[keep])
-    return text, float(conf[keep].mean())

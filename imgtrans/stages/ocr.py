@@ -30,7 +30,7 @@ class OcrBackend(Protocol):
     name: str
 
     def det(self, batch: np.ndarray) -> np.ndarray: ...
-    def rec(self, batch: np.ndarray) -> np.ndarray: ...
+    def rec_best(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
     def cls(self, batch: np.ndarray) -> np.ndarray: ...
 
 
@@ -54,7 +54,7 @@ def make_backend(device: str, threads: int = 0) -> OcrBackend:
         return TorchOcrBackend(torch.device("cuda"))
     from imgtrans.models.ppocr_onnx import OnnxOcrBackend
 
-    return OnnxOcrBackend(threads=threads)
+    return OnnxOcrBackend(intra_op_threads=threads)
 
 
 class OcrEngine:
@@ -86,7 +86,7 @@ class OcrEngine:
                 owners.append((index, box))
         if crops:
             crops = classify_orientation(crops, self.backend.cls, 32)
-        texts = recognise([c.image for c in crops], self.backend.rec, self.charset, 32)
+        texts = recognise([c.image for c in crops], self.backend.rec_best, self.charset, 32)
         per_page: list[list[TextLine]] = [[] for _ in pages]
         for (index, box), crop, (text, conf) in zip(owners, crops, texts, strict=True):
             if not text.strip():
