@@ -66,6 +66,13 @@ def build_options(
         raise UsageError(f"invalid options: {problems}") from None
 
 
+def build_render_options(fonts: tuple[Path, ...], direction: str) -> RenderOptions:
+    try:
+        return RenderOptions(fonts=fonts, direction=direction)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise UsageError(f"invalid options: {exc.errors()[0]['msg']}") from None
+
+
 def make_inpainter(options: InpaintOptions, device: str) -> Any:
     """LaMa when verified weights are installed (or asked for), else OpenCV with a notice."""
     from imgtrans.stages.inpaint import Inpainter

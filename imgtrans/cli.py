@@ -275,17 +275,27 @@ def translate(
 
 
 def _report(summary: Any, json_out: bool) -> None:
+    _report_counts(summary, json_out)
+    log.info(
+        "blocks: %d, overflow %d, untranslated %d",
+        summary.blocks,
+        summary.overflow,
+        summary.untranslated,
+    )
+
+
+def _report_counts(summary: Any, json_out: bool) -> None:
     from dataclasses import asdict
 
-    data = asdict(summary)
     if json_out:
-        typer.echo(json.dumps(data, ensure_ascii=False))
-    msg = (
-        f"{summary.done} done, {summary.skipped} skipped, {summary.failed} failed "
-        f"of {summary.total}; blocks: {summary.blocks}, overflow {summary.overflow}, "
-        f"untranslated {summary.untranslated}"
+        typer.echo(json.dumps(asdict(summary), ensure_ascii=False))
+    log.info(
+        "%d done, %d skipped, %d failed of %d",
+        summary.done,
+        summary.skipped,
+        summary.failed,
+        summary.total,
     )
-    log.info(msg)
 
 
 @app.command()
@@ -320,6 +330,42 @@ def ocr(
             overwrite=overwrite,
         )
         _report(summary, json_out)
+        if summary.failed:
+            raise typer.Exit(int(ExitCode.SOME_FAILED))
+
+
+@app.command()
+def render(
+    targets: Annotated[
+        list[Path],
+        typer.Argument(help="Output folders (searched for *.imgtrans.json) and/or sidecar files."),
+    ],
+    font: Annotated[
+        list[Path] | None,
+        typer.Option("--font", help="Font file tried before the shipped ones (repeatable)."),
+    ] = None,
+    direction: Annotated[
+        str,
+        typer.Option(
+            "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
+        ),
+    ] = "auto",
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", help="Stop at the first sidecar that fails.")
+    ] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    json_out: JsonOut = False,
+) -> None:
+    """Re-letter output images from (edited) sidecars: no OCR, no translation."""
+    _setup_logging(quiet, verbose)
+    with _exit_codes():
+        from imgtrans.api import build_render_options
+        from imgtrans.rerender import rerender
+
+        options = build_render_options(tuple(font or ()), direction)
+        summary = rerender(targets, options, fail_fast=fail_fast)
+        _report_counts(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
 

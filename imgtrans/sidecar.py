@@ -86,7 +86,9 @@ def block_json(block: TextBlock) -> dict[str, Any]:
             "font_size": render.font_size if render else None,
             "lines": list(render.lines) if render else [],
             "area": render.area.as_list() if render and render.area else None,
-            "area_polygon": [[float(x), float(y)] for x, y in render.area_polygon] if render else [],
+            "area_polygon": [[float(x), float(y)] for x, y in render.area_polygon]
+            if render
+            else [],
             "balloon": bool(render.balloon) if render else False,
             "outline_width": render.outline_width if render else 0,
             "direction": render.direction if render else block.direction,

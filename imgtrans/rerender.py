@@ -1,0 +1,229 @@
+"""``imgtrans render``: re-letter output images from (edited) sidecars.
+
+No OCR and no translation: each sidecar's blocks, with whatever translations the user
+wrote into it, are lettered again onto the erased background. That background is the
+``<stem>.clean.png`` kept by ``translate --keep-clean`` when present; otherwise it is
+recomputed from the output image by erasing the sidecar's line polygons and the areas the
+previous lettering used.
+
+Every path a sidecar names is resolved inside the folder the sidecar lives in: a sidecar
+cannot make imgtrans read or write anywhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from imgtrans import sidecar
+from imgtrans.errors import NoInputError, PageError
+from imgtrans.options import InpaintOptions, RenderOptions
+from imgtrans.output import write_image
+from imgtrans.page import Page, TextBlock, TextLine, TextStyle
+from imgtrans.stages.inpaint import Inpainter
+from imgtrans.stages.mask import text_mask
+from imgtrans.stages.preprocess import decode, read_bytes
+
+log = logging.getLogger(__name__)
+
+MASK_DILATE = 3
+_ONE_PAGE = Page(Path(), ".", "0" * 64, np.zeros((8, 8, 3), np.uint8))
+
+
+@dataclass
+class RenderSummary:
+    total: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    overflow: int = 0
+    failures: list[dict[str, str]] | None = None
+
+
+def find_sidecars(targets: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            found.extend(sorted(target.rglob("*" + sidecar_suffix())))
+        elif target.is_file():
+            found.append(target)
+        else:
+            raise NoInputError(f"not found: {target}")
+    if not found:
+        raise NoInputError("no sidecars (*.imgtrans.json) found in " + ", ".join(map(str, targets)))
+    return found
+
+
+def sidecar_suffix() -> str:
+    from imgtrans.discover import SIDECAR_SUFFIX
+
+    return SIDECAR_SUFFIX
+
+
+def inside(folder: Path, name: object, what: str) -> Path:
+    """``folder / name`` if it stays inside ``folder`` (after resolving links), else PageError."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise PageError("bad_sidecar", f"{what}: not a file name: {name!r}")
+    root = folder.resolve()
+    path = (root / name).resolve()
+    if path.parent != root and root not in path.parents:
+        raise PageError("path_escape", f"{what} {name!r} points outside {root}: refused")
+    return path
+
+
+def _block(doc: dict[str, Any]) -> TextBlock:
+    lines = tuple(
+        TextLine(
+            tuple((float(x), float(y)) for x, y in ln["polygon"]),
+            str(ln["text"]),
+            float(ln["confidence"]),
+            ln.get("direction", doc["direction"]),
+        )
+        for ln in doc["lines"]
+    )
+    style = doc.get("style")
+    return TextBlock(
+        id=int(doc["id"]),
+        lines=lines,
+        direction=doc["direction"],
+        translate=bool(doc.get("translate", True)),
+        note=doc.get("note"),
+        translation=doc.get("translation"),
+        inpaint_path=doc.get("inpaint"),
+        style=None
+        if style is None
+        else TextStyle(
+            tuple(style["text_color"]),  # type: ignore[arg-type]
+            tuple(style["background_color"]),  # type: ignore[arg-type]
+            None if style.get("outline_color") is None else tuple(style["outline_color"]),  # type: ignore[arg-type]
+            int(style["font_size"]),
+            style.get("alignment", "center"),
+        ),
+    )
+
+
+def _with_old_areas(blocks: tuple[TextBlock, ...], doc_blocks: list[dict[str, Any]]) -> tuple[TextBlock, ...]:
+    """Blocks whose lines also cover the previous lettering, for erasing it.
+
+    The previous lettering lies inside the area it was fitted into: its outline polygon
+    (inside the balloon, so erasing it never touches the balloon's border), else its box.
+    """
+    out = []
+    for block, raw in zip(blocks, doc_blocks, strict=True):
+        render = raw.get("render") or {}
+        polygon = render.get("area_polygon") or []
+        if not polygon and render.get("area"):
+            x0, y0, x1, y1 = (float(v) for v in render["area"])
+            polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+        if block.translate and render.get("status") == "ok" and len(polygon) >= 3:
+            outline = tuple((float(x), float(y)) for x, y in polygon)
+            block = replace(block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction)))
+        out.append(block)
+    return tuple(out)
+
+
+def erase_lettering(image: np.ndarray, blocks: tuple[TextBlock, ...]) -> np.ndarray:
+    """Erase source lines and previous lettering: blocks that were erased flat get their
+    measured background colour back (exact for balloons); the others go to OpenCV."""
+    out = image.copy()
+    rest = []
+    for block in blocks:
+        if not block.translate:
+            continue
+        if block.inpaint_path == "flat" and block.style is not None:
+            mask = text_mask(replace(_ONE_PAGE, image=out, blocks=(block,)), MASK_DILATE)
+            out[mask > 0] = block.style.background_color
+        else:
+            rest.append(block)
+    if rest:
+        page = replace(_ONE_PAGE, image=out, blocks=tuple(rest))
+        page = replace(page, mask=text_mask(page, MASK_DILATE))
+        out = Inpainter(InpaintOptions(inpainter="opencv", flat_std=0.0))([page])[0].clean
+    assert out is not None
+    return out
+
+
+def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str, Any], Page, Path]:
+    """Read a sidecar and build the page to re-letter: (doc, page with clean image, output path)."""
+    doc = sidecar.read(path)
+    if doc is None:
+        raise PageError("bad_sidecar", f"{path}: not an imgtrans sidecar (or not valid JSON/UTF-8)")
+    try:
+        sidecar.validate(doc)
+    except Exception as exc:  # noqa: BLE001 - jsonschema's error names the field
+        raise PageError("bad_sidecar", f"{path}: {str(exc).splitlines()[0]}") from None
+    if doc["status"] != "ok" or not doc.get("output"):
+        raise PageError("not_rendered", f"{path}: status {doc['status']}, no image to re-letter")
+    folder = path.parent
+    out_path = inside(folder, doc["output"]["path"], "output.path")
+    blocks = tuple(_block(b) for b in doc["blocks"])
+    clean_name = doc["output"].get("clean")
+    if clean_name:
+        clean, _, _ = decode(
+            read_bytes(inside(folder, clean_name, "output.clean")), path, max_pixels
+        )
+        alpha = None
+        if out_path.is_file():
+            _, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
+        recomputed = False
+    else:
+        image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
+        clean, recomputed = image, True
+    source = doc["source"]
+    page = Page(
+        path,
+        source["path"],
+        source["sha256"] or "0" * 64,
+        clean,
+        alpha,
+        source_lang=doc.get("source_lang"),
+        blocks=blocks,
+    )
+    if recomputed:
+        clean = erase_lettering(clean, _with_old_areas(blocks, doc["blocks"]))
+        page = replace(page, image=clean, clean=clean)
+    else:
+        page = replace(page, clean=clean)
+    return doc, page, out_path
+
+
+def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
+    """Re-letter the image of one sidecar; returns (status, overflow count)."""
+    from imgtrans.stages.render import render
+
+    doc, page, out_path = load_for_render(path)
+    [page] = render([page], options, doc["target_lang"])
+    assert page.output is not None
+    write_image(out_path, page.output, page.alpha)
+    new = sidecar.block_json
+    doc["blocks"] = [
+        {**old, "style": new(b)["style"], "render": new(b)["render"]}
+        for old, b in zip(doc["blocks"], page.blocks, strict=True)
+    ]
+    sidecar.validate(doc)
+    sidecar.write(path, doc)
+    overflow = sum(1 for b in page.blocks if b.render and b.render.status == "overflow")
+    return "ok", overflow
+
+
+def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
+    paths = find_sidecars(targets)
+    summary = RenderSummary(total=len(paths), failures=[])
+    for path in paths:
+        try:
+            _, overflow = rerender_one(path, options)
+        except PageError as exc:
+            summary.failed += 1
+            assert summary.failures is not None
+            summary.failures.append({"path": str(path), "kind": exc.kind, "message": str(exc)})
+            log.error("%s", exc)
+            if fail_fast:
+                break
+            continue
+        summary.done += 1
+        summary.overflow += overflow
+    return summary
