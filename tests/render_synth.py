@@ -119,7 +119,12 @@ def make_page(
         0, tuple(tl), "vertical" if vertical else "horizontal", translation=translation
     )
     page = Page(
-        Path("/nonexistent/p.png"), "p.png", "0" * 64, image, blocks=(block,), mask=mask,
+        Path("/nonexistent/p.png"),
+        "p.png",
+        "0" * 64,
+        image,
+        blocks=(block,),
+        mask=mask,
         clean=clean,
     )
     return page, region

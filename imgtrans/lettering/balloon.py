@@ -90,9 +90,6 @@ def _erode(mask: np.ndarray, margin: int) -> np.ndarray:
     return out.astype(bool)
 
 
-MAX_AREA_RATIO = 16.0  # a "balloon" this many times the block box is a panel or the page
-
-
 def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarray, int, int] | None:
     """The closed region of the block's background colour around ``box``, or None.
 
@@ -110,8 +107,6 @@ def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarra
         if region is None:
             return None
         if not (region[0].any() or region[-1].any() or region[:, 0].any() or region[:, -1].any()):
-            if region.sum() > MAX_AREA_RATIO * box.width * box.height:
-                return None
             return _fill_holes(region), win.x0, win.y0
         if win.width == w and win.height == h:
             return None  # reaches the page edge: open balloon, flat page or picture
