@@ -149,3 +149,55 @@ def test_render_needs_clean() -> None:
     page, _ = make_page(["テスト"], "네")
     with pytest.raises(ValueError, match="render needs page.clean: run the inpaint stage first"):
         render([replace(page, clean=None)], OPTIONS, "ko")
+
+
+def _two_block_page(second_translate: bool = True):  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from render_synth import draw_balloon, draw_source_text
+
+    from imgtrans.page import Page, TextBlock
+
+    clean = np.full((260, 480, 3), 150, np.uint8)
+    region = draw_balloon(clean, "ellipse", (10, 10, 470, 250), (255, 255, 255), (0, 0, 0))
+    image = clean.copy()
+    left = draw_source_text(image, ["ひだり"], (150, 130), 24, (0, 0, 0))
+    right = draw_source_text(image, ["みぎ"], (340, 130), 24, (0, 0, 0))
+    blocks = (
+        TextBlock(0, tuple(left), "horizontal", translation="왼쪽 말풍선에 들어갈 긴 문장입니다"),
+        TextBlock(
+            1, tuple(right), "horizontal", translate=second_translate, translation="오른쪽 문장"
+        ),
+    )
+    # Only translated blocks are erased: keep the skipped block's source pixels.
+    base = clean.copy()
+    if not second_translate:
+        box = blocks[1].bbox
+        base[box.y0 : box.y1, box.x0 : box.x1] = image[box.y0 : box.y1, box.x0 : box.x1]
+    page = Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=blocks, mask=None, clean=base)
+    return page, region
+
+
+def test_two_blocks_in_one_balloon_do_not_overlap() -> None:
+    page, region = _two_block_page()
+    out = render([page], OPTIONS, "ko")[0]
+    results = [b.render for b in out.blocks]
+    assert all(r is not None and r.status == "ok" for r in results)
+    # No mask on the page: colours were measured under the line polygons.
+    assert all(b.style is not None and b.style.text_color == (0, 0, 0) for b in out.blocks)
+    a0, a1 = results[0].area, results[1].area  # type: ignore[union-attr]
+    assert a0 is not None and a1 is not None
+    assert a0.x1 <= a1.x0  # each block keeps to its own side of the balloon
+    changed = np.abs(out.output.astype(int) - page.clean.astype(int)).max(axis=2) > 0  # type: ignore[union-attr]
+    assert changed[:, : a0.x1].any() and changed[:, a1.x0 :].any()
+    assert not (changed & ~region).any()
+
+
+def test_a_skipped_block_is_never_drawn_over() -> None:
+    page, _ = _two_block_page(second_translate=False)
+    out = render([page], OPTIONS, "ko")[0]
+    assert out.blocks[1].render is not None and out.blocks[1].render.status == "skipped"
+    box = out.blocks[1].bbox
+    kept = out.output[box.y0 : box.y1, box.x0 : box.x1]  # type: ignore[index]
+    assert np.array_equal(kept, page.clean[box.y0 : box.y1, box.x0 : box.x1])  # type: ignore[index]
+    assert out.blocks[0].render is not None and out.blocks[0].render.status == "ok"

@@ -109,7 +109,7 @@ def _outline_split(
         return None
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     cv2.setRNGSeed(7)
-    _, labels, centres = cv2.kmeans(px, 2, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    _, labels, centres = cv2.kmeans(px, 2, None, criteria, 2, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     labels = labels.ravel()
     full = np.full(text_mask.shape, -1, np.int8)
     ys, xs = np.nonzero(text_mask)
