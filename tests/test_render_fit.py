@@ -201,3 +201,16 @@ def test_a_skipped_block_is_never_drawn_over() -> None:
     kept = out.output[box.y0 : box.y1, box.x0 : box.x1]  # type: ignore[index]
     assert np.array_equal(kept, page.clean[box.y0 : box.y1, box.x0 : box.x1])  # type: ignore[index]
     assert out.blocks[0].render is not None and out.blocks[0].render.status == "ok"
+
+
+def test_block_poking_out_of_the_image_is_clipped() -> None:
+    from dataclasses import replace
+
+    page, _ = make_page(["テスト"], "가장자리", balloon=False, size=(200, 120))
+    line = page.blocks[0].lines[0]
+    (_, y0), (x1, _), (_, y1) = line.polygon[0], line.polygon[1], line.polygon[2]
+    poking = replace(line, polygon=((-15.0, y0), (x1, y0), (x1, y1), (-15.0, y1)))
+    page = replace(page, blocks=(replace(page.blocks[0], lines=(poking,)),))
+    result = render([page], OPTIONS, "ko")[0].blocks[0].render
+    assert result is not None and result.status == "ok" and result.area is not None
+    assert result.area.x0 >= 0

@@ -127,3 +127,13 @@ def test_rendered_korean_lines_never_end_inside_a_word_that_fits(seed: int) -> N
         owner = next(wd for wd in words if token in wd)
         assert not _fits_one_line(owner, result.font_size, width, chain), (token, result.lines)
     assert result.font_size * LINE_PITCH * len(result.lines) <= result.area.height + 1
+
+
+@pytest.mark.parametrize("lang", ["ko", "ja", "en"])
+def test_a_newline_in_the_translation_forces_a_break(lang: str) -> None:
+    text = {"ko": "첫 줄\n둘째 줄", "ja": "一行目\n二行目です", "en": "one\ntwo three"}[lang]
+    lines = wrap(atoms(text, lang), [40.0] * 5, _unit)
+    assert lines == text.split("\n")
+    page, _ = make_page(["テスト"], text, size=(360, 260))
+    result = render([page], RenderOptions(), lang)[0].blocks[0].render
+    assert result is not None and list(result.lines) == text.split("\n")

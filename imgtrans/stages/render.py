@@ -25,7 +25,7 @@ from imgtrans.lettering.fonts import FontChain, build_chain
 from imgtrans.lettering.layout import Spec, fit
 from imgtrans.lettering.linebreak import atoms
 from imgtrans.options import RenderOptions
-from imgtrans.page import RGB, Direction, Page, RenderResult, TextBlock, TextStyle
+from imgtrans.page import RGB, BBox, Direction, Page, RenderResult, TextBlock, TextStyle
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain
     blocks = [_prepare(b, page, text_mask, options, lang) for b in page.blocks]
     todo = [i for i, b in enumerate(blocks) if b.render is None]
     areas = separate(
-        [_area(clean, blocks[i], page.blocks) for i in todo], [blocks[i].bbox for i in todo]
+        [_area(clean, blocks[i], page.blocks) for i in todo],
+        [_box(blocks[i], clean) for i in todo],
     )
     for i, area in zip(todo, areas, strict=True):
         blocks[i] = _letter(blocks[i], area, out, options, lang, chain)
@@ -85,7 +86,7 @@ def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain
 def _area(clean: np.ndarray, block: TextBlock, all_blocks: tuple[TextBlock, ...]) -> Area:
     """The block's area, less the boxes of blocks left as they are (not erased)."""
     assert block.style is not None
-    area = find_area(clean, block.bbox, block.style.font_size)
+    area = find_area(clean, _box(block, clean), block.style.font_size)
     h, w = area.mask.shape
     mask = area.mask
     for other in all_blocks:
@@ -99,6 +100,11 @@ def _area(clean: np.ndarray, block: TextBlock, all_blocks: tuple[TextBlock, ...]
             mask = mask.copy() if mask is area.mask else mask
             mask[y0:y1, x0:x1] = False
     return Area(mask, area.x0, area.y0, area.balloon)
+
+
+def _box(block: TextBlock, image: np.ndarray) -> BBox:
+    """The block's box clipped to the image (detector polygons may poke out of it)."""
+    return block.bbox.grow(0, image.shape[1], image.shape[0])
 
 
 def _text_mask(page: Page) -> np.ndarray:
@@ -138,7 +144,7 @@ def measure_style(page: Page, text_mask: np.ndarray, block: TextBlock) -> TextSt
     """Colours, outline, source glyph size and alignment of one block."""
     assert page.clean is not None
     size = glyph_size(block)
-    box = block.bbox
+    box = _box(block, page.image)
     win = box.grow(max(size, 4), page.width, page.height)
     sl = (slice(win.y0, win.y1), slice(win.x0, win.x1))
     in_box = np.zeros((win.height, win.width), bool)
