@@ -53,6 +53,9 @@ def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[
     measure text colours (it may equal ``clean`` when re-lettering from sidecars: a block
     that already has a ``style`` keeps it). ``page.mask`` (uint8 0/255) marks the source
     text; without it the line polygons are used.
+
+    Raises ValueError when a page has no ``clean`` image, and MissingFontError when a
+    translation holds a character that no font (user, shipped, fontconfig) can draw.
     """
     chain = font_chain(options, target_lang)
     return [_render_page(page, options, target_lang, chain) for page in pages]
