@@ -90,13 +90,10 @@ def _erode(mask: np.ndarray, margin: int) -> np.ndarray:
     return out.astype(bool)
 
 
-MAX_AREA_RATIO = 16.0  # a "balloon" this many times the block box is a panel or the page
-
-
 def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarray, int, int] | None:
     """The closed region of the block's background colour around ``box``, or None.
 
-    The search window grows (1x, 2x, 4x the block size around it) until the region no
+    The search window grows (1x, 2x, 4x, 8x the block size around it) until the region no
     longer reaches the window's edge; one that reaches the page edge is open.
     """
     inner = clean[box.y0 : box.y1, box.x0 : box.x1].reshape(-1, 3)
@@ -104,14 +101,12 @@ def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarra
         return None
     colour = np.median(inner, axis=0)
     h, w = clean.shape[:2]
-    for scale in (1, 2, 4):
+    for scale in (1, 2, 4, 8):
         win = box.grow(scale * max(box.width, box.height), w, h)
         region = _region_in(clean, win, box, colour, tol)
         if region is None:
             return None
         if not (region[0].any() or region[-1].any() or region[:, 0].any() or region[:, -1].any()):
-            if region.sum() > MAX_AREA_RATIO * box.width * box.height:
-                return None
             return _fill_holes(region), win.x0, win.y0
         if win.width == w and win.height == h:
             return None  # reaches the page edge: open balloon, flat page or picture
@@ -141,4 +136,36 @@ def _fill_holes(region: np.ndarray) -> np.ndarray:
     ff_mask = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
     cv2.floodFill(flood, ff_mask, (0, 0), 1)
     holes = flood == 0
-    return (m.astype(bool) | holes)[1:-1, 1:-1]
+    return np.asarray((m.astype(bool) | holes)[1:-1, 1:-1])
+
+
+def _box_distance(box: BBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    dx = np.maximum(np.maximum(box.x0 - xs, 0), xs - box.x1)
+    dy = np.maximum(np.maximum(box.y0 - ys, 0), ys - box.y1)
+    return np.asarray(np.hypot(dx, dy))
+
+
+def separate(areas: list[Area], boxes: list[BBox], gap: float = 3.0) -> list[Area]:
+    """Areas of blocks that share pixels (two blocks in one balloon, neighbouring boxes)
+    split between them: a shared pixel goes to the block whose box is nearer by more than
+    ``gap`` pixels, so two translations never overlap or touch."""
+    out = []
+    for i, (area, box) in enumerate(zip(areas, boxes, strict=True)):
+        mask = area.mask.copy()
+        h, w = mask.shape
+        for j, (other, other_box) in enumerate(zip(areas, boxes, strict=True)):
+            oh, ow = other.mask.shape
+            x0, x1 = max(area.x0, other.x0), min(area.x0 + w, other.x0 + ow)
+            y0, y1 = max(area.y0, other.y0), min(area.y0 + h, other.y0 + oh)
+            if j == i or x0 >= x1 or y0 >= y1:
+                continue
+            mine = mask[y0 - area.y0 : y1 - area.y0, x0 - area.x0 : x1 - area.x0]
+            theirs = other.mask[y0 - other.y0 : y1 - other.y0, x0 - other.x0 : x1 - other.x0]
+            both = mine & theirs
+            if not both.any():
+                continue
+            ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64) + 0.5
+            nearer = _box_distance(box, xs, ys) + gap < _box_distance(other_box, xs, ys)
+            mine[both & ~nearer] = False
+        out.append(Area(mask, area.x0, area.y0, area.balloon))
+    return out

@@ -74,14 +74,17 @@ def measure_colours(original: np.ndarray, text_mask: np.ndarray, background: RGB
     """Text and outline colours of the strokes under ``text_mask`` in ``original``.
 
     ``original``: RGB uint8 crop holding the source lettering; ``text_mask``: bool, True
-    on (dilated) text pixels. Pixels within a small distance of ``background`` are not
-    ink. With too few ink pixels (e.g. the original is already erased) the text colour is
+    on (dilated) text pixels. Pixels close to ``background`` are not ink. With too few ink pixels (e.g. the original is already erased) the text colour is
     black or white for contrast and ``measured`` is False.
     """
     pixels = original[text_mask].astype(np.float32)
     bg = np.array(background, np.float32)
     dist = np.abs(pixels - bg).max(axis=1) if len(pixels) else np.zeros(0)
-    ink = dist > 48
+    if len(dist) < 12:
+        return Colours(best_contrast(background), background, None, False)
+    # Ink: clearly off the background (noise stays under ~16) and near the strokes' own
+    # contrast, so faint low-contrast lettering still counts.
+    ink = dist > max(16.0, 0.4 * float(np.quantile(dist, 0.99)))
     if ink.sum() < 12:
         return Colours(best_contrast(background), background, None, False)
     split = _outline_split(original, text_mask, bg, ink)
@@ -106,7 +109,7 @@ def _outline_split(
         return None
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     cv2.setRNGSeed(7)
-    _, labels, centres = cv2.kmeans(px, 2, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    _, labels, centres = cv2.kmeans(px, 2, None, criteria, 2, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     labels = labels.ravel()
     full = np.full(text_mask.shape, -1, np.int8)
     ys, xs = np.nonzero(text_mask)

@@ -28,7 +28,17 @@ log = logging.getLogger(__name__)
 
 KR_FONT = "NotoSansKR-Bold-subset.otf"
 JP_FONT = "NotoSansJP-Bold-subset.otf"
-_SHIPPED = {"ko": (KR_FONT, JP_FONT), "ja": (JP_FONT, KR_FONT), "zh": (JP_FONT, KR_FONT)}
+SC_FONT = "NotoSansSC-Bold-subset.otf"
+# Own script's font first; the others fill gaps (the JP subset holds JIS kanji, the SC
+# subset GB 2312 hanzi, the KR subset Hangul).
+_SHIPPED = {
+    "ko": (KR_FONT, JP_FONT, SC_FONT),
+    "ja": (JP_FONT, SC_FONT, KR_FONT),
+    "zh": (SC_FONT, JP_FONT, KR_FONT),
+    "zh-hant": (JP_FONT, SC_FONT, KR_FONT),
+    "latin": (KR_FONT, JP_FONT, SC_FONT),
+}
+_TRADITIONAL = ("hant", "tw", "hk", "mo")
 _FC_LANG = {"ko": "ko", "ja": "ja", "zh": "zh-cn", "latin": "en"}
 _ADD_FONT_HINT = "add a font that has it with --font PATH (repeatable; tried in order)"
 
@@ -175,7 +185,10 @@ def shipped_font_dir() -> Path | None:
 def shipped_fonts(target_lang: str) -> list[FontSpec]:
     """The shipped fonts for a target language, its own script's font first."""
     folder = shipped_font_dir()
-    names = _SHIPPED.get(script_of(target_lang), (KR_FONT, JP_FONT))
+    script = script_of(target_lang)
+    if script == "zh" and any(t in target_lang.lower() for t in _TRADITIONAL):
+        script = "zh-hant"
+    names = _SHIPPED[script]
     if folder is None:
         return []
     return [FontSpec(folder / n, 0, "shipped") for n in names if (folder / n).is_file()]

@@ -279,6 +279,7 @@ def fit(
         size = size_split
     else:
         return None
+    size = _least_ragged(area, spec, size, min_size)
     while size >= min_size:
         found = _fit_at(area, size, spec)
         if found is not None:
@@ -288,3 +289,28 @@ def fit(
                 return layout, fill, full
         size = min(size - 1, int(size * 0.95))
     return None
+
+
+STUB = 0.5  # a line filling less than this share of its slot is a stub
+RAGGED_GIVE = 0.9  # size that may be given up to avoid a stub line
+
+
+def _least_ragged(area: Area, spec: Spec, size: int, min_size: int) -> int:
+    """``size``, or a slightly smaller one at which no line is a stub (a lone short word
+    on a wide line), when there is one within ``RAGGED_GIVE``."""
+    floor = max(min_size, math.ceil(size * RAGGED_GIVE))
+    for s in range(size, floor - 1, -1):
+        found = _fit_at(area, s, spec)
+        if found is None:
+            continue
+        lines, slots = found
+        if len(lines) < 2:
+            return s
+        measure = _Measure(spec.chain, s, spec.direction)
+        inset = _inset(s, spec)
+        fills = [
+            measure(t) / max(1.0, b - a - inset) for t, (_, a, b) in zip(lines, slots, strict=True)
+        ]
+        if min(fills) >= STUB:
+            return s
+    return size

@@ -13,7 +13,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from imgtrans.lettering import script_of
 
@@ -36,11 +36,13 @@ class Atom:
 
     ``space_before``: a space separated it from the previous atom (dropped at a line start).
     ``parts``: the smaller units it may be split into, in order (joined they give ``text``).
+    ``new_line``: it starts a line (the text had a line break before it).
     """
 
     text: str
     space_before: bool = False
     parts: tuple[str, ...] = ()
+    new_line: bool = False
 
 
 def atoms(text: str, lang: str, *, phrases: bool = True) -> list[Atom]:
@@ -48,8 +50,18 @@ def atoms(text: str, lang: str, *, phrases: bool = True) -> list[Atom]:
 
     Korean and Latin scripts break at spaces only; Japanese and Chinese between clusters
     with kinsoku rules, at budoux phrase boundaries when ``phrases`` (and budoux) allow.
-    Newlines in ``text`` count as spaces.
+    A newline in ``text`` (e.g. typed into a sidecar) forces a line break there.
     """
+    out: list[Atom] = []
+    for k, paragraph in enumerate(text.replace("\r\n", "\n").split("\n")):
+        part = _paragraph_atoms(paragraph, lang, phrases)
+        if k and part:
+            part[0] = replace(part[0], new_line=True)
+        out.extend(part)
+    return out
+
+
+def _paragraph_atoms(text: str, lang: str, phrases: bool) -> list[Atom]:
     script = script_of(lang)
     words = text.split()
     if script in ("ko", "latin"):
@@ -170,6 +182,8 @@ def wrap(
             break
         line: list[Atom] = []
         while queue:
+            if line and queue[0].new_line:
+                break
             candidate = [*line, queue[0]]
             if measure(join(candidate)) <= width:
                 line = candidate
@@ -201,6 +215,6 @@ def _split_to_fit(
         best = n
     if best == 0:
         return None
-    head = Atom("".join(parts[:best]), atom.space_before, parts[:best])
+    head = Atom("".join(parts[:best]), atom.space_before, parts[:best], atom.new_line)
     rest = parts[best:]
     return head, Atom("".join(rest), False, rest)

@@ -19,13 +19,13 @@ import cv2
 import numpy as np
 
 from imgtrans.lettering import script_of
-from imgtrans.lettering.balloon import Area, find_area
+from imgtrans.lettering.balloon import Area, find_area, separate
 from imgtrans.lettering.colour import choose, measure_colours, ring_colour
 from imgtrans.lettering.fonts import FontChain, build_chain
 from imgtrans.lettering.layout import Spec, fit
 from imgtrans.lettering.linebreak import atoms
 from imgtrans.options import RenderOptions
-from imgtrans.page import RGB, Direction, Page, RenderResult, TextBlock, TextStyle
+from imgtrans.page import RGB, BBox, Direction, Page, RenderResult, TextBlock, TextStyle
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,9 @@ def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[
     measure text colours (it may equal ``clean`` when re-lettering from sidecars: a block
     that already has a ``style`` keeps it). ``page.mask`` (uint8 0/255) marks the source
     text; without it the line polygons are used.
+
+    Raises ValueError when a page has no ``clean`` image, and MissingFontError when a
+    translation holds a character that no font (user, shipped, fontconfig) can draw.
     """
     chain = font_chain(options, target_lang)
     return [_render_page(page, options, target_lang, chain) for page in pages]
@@ -69,13 +72,42 @@ def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain
         )
     text_mask = _text_mask(page)
     out = clean.copy()
-    blocks = tuple(
-        _render_block(b, page, out, text_mask, options, lang, chain) for b in page.blocks
+    blocks = [_prepare(b, page, text_mask, options, lang) for b in page.blocks]
+    todo = [i for i, b in enumerate(blocks) if b.render is None]
+    areas = separate(
+        [_area(clean, blocks[i], page.blocks) for i in todo],
+        [_box(blocks[i], clean) for i in todo],
     )
+    for i, area in zip(todo, areas, strict=True):
+        blocks[i] = _letter(blocks[i], area, out, options, lang, chain)
     overflow = sum(1 for b in blocks if b.render is not None and b.render.status == "overflow")
     if overflow:
         log.info("%s: %d block(s) did not fit and were left blank", page.rel_path, overflow)
-    return replace(page, output=out, blocks=blocks)
+    return replace(page, output=out, blocks=tuple(blocks))
+
+
+def _area(clean: np.ndarray, block: TextBlock, all_blocks: tuple[TextBlock, ...]) -> Area:
+    """The block's area, less the boxes of blocks left as they are (not erased)."""
+    assert block.style is not None
+    area = find_area(clean, _box(block, clean), block.style.font_size)
+    h, w = area.mask.shape
+    mask = area.mask
+    for other in all_blocks:
+        if other.translate:
+            continue
+        margin = max(2, round(glyph_size(other) * 0.3))
+        box = other.bbox.grow(margin, clean.shape[1], clean.shape[0])
+        x0, y0 = max(box.x0 - area.x0, 0), max(box.y0 - area.y0, 0)
+        x1, y1 = min(box.x1 - area.x0, w), min(box.y1 - area.y0, h)
+        if x0 < x1 and y0 < y1:
+            mask = mask.copy() if mask is area.mask else mask
+            mask[y0:y1, x0:x1] = False
+    return Area(mask, area.x0, area.y0, area.balloon)
+
+
+def _box(block: TextBlock, image: np.ndarray) -> BBox:
+    """The block's box clipped to the image (detector polygons may poke out of it)."""
+    return block.bbox.grow(0, image.shape[1], image.shape[0])
 
 
 def _text_mask(page: Page) -> np.ndarray:
@@ -115,7 +147,7 @@ def measure_style(page: Page, text_mask: np.ndarray, block: TextBlock) -> TextSt
     """Colours, outline, source glyph size and alignment of one block."""
     assert page.clean is not None
     size = glyph_size(block)
-    box = block.bbox
+    box = _box(block, page.image)
     win = box.grow(max(size, 4), page.width, page.height)
     sl = (slice(win.y0, win.y1), slice(win.x0, win.x1))
     in_box = np.zeros((win.height, win.width), bool)
@@ -134,15 +166,10 @@ def _direction(block: TextBlock, options: RenderOptions, lang: str) -> Direction
     return block.direction if options.direction == "auto" else options.direction
 
 
-def _render_block(
-    block: TextBlock,
-    page: Page,
-    out: np.ndarray,
-    text_mask: np.ndarray,
-    options: RenderOptions,
-    lang: str,
-    chain: FontChain,
+def _prepare(
+    block: TextBlock, page: Page, text_mask: np.ndarray, options: RenderOptions, lang: str
 ) -> TextBlock:
+    """The block with its style; with its render too when there is nothing to letter."""
     if not block.translate:
         return replace(block, render=RenderResult("skipped", direction=block.direction))
     style = block.style if block.style is not None else measure_style(page, text_mask, block)
@@ -151,11 +178,24 @@ def _render_block(
         return replace(block, style=style, render=RenderResult("untranslated", direction=direction))
     if not block.translation.strip():
         return replace(block, style=style, render=RenderResult("ok", direction=direction))
-    assert page.clean is not None
-    area = find_area(page.clean, block.bbox, style.font_size)
-    chain = chain.covering(block.translation)
+    return replace(block, style=style, render=None)
+
+
+def _letter(
+    block: TextBlock,
+    area: Area,
+    out: np.ndarray,
+    options: RenderOptions,
+    lang: str,
+    chain: FontChain,
+) -> TextBlock:
+    """Fit and draw one block's translation into ``out`` (in place); returns the block."""
+    style, text = block.style, block.translation
+    assert style is not None and text is not None
+    direction = _direction(block, options, lang)
+    chain = chain.covering(text)
     spec = Spec(
-        tuple(atoms(block.translation, lang)),
+        tuple(atoms(text, lang)),
         chain,
         direction,
         style.alignment,
@@ -165,17 +205,13 @@ def _render_block(
     fitted = fit(area, spec, options.min_font_size, cap)
     base = RenderResult("overflow", None, (), area.bbox, direction, area.polygon(), area.balloon)
     if fitted is None:
-        return replace(block, style=style, render=base)
+        return replace(block, render=base)
     layout, fill, full = fitted
     _composite(out, area, fill, full, style.text_color, style.outline_color)
     result = replace(
-        base,
-        status="ok",
-        font_size=layout.size,
-        lines=layout.lines,
-        outline_width=layout.stroke,
+        base, status="ok", font_size=layout.size, lines=layout.lines, outline_width=layout.stroke
     )
-    return replace(block, style=style, render=result)
+    return replace(block, render=result)
 
 
 def _composite(
@@ -184,10 +220,10 @@ def _composite(
     """Blend outline (glyph+stroke coverage) then text (glyph coverage) into ``out`` in place."""
     h, w = area.mask.shape
     view = out[area.y0 : area.y0 + h, area.x0 : area.x0 + w]
-    acc = view.astype(np.float32)
+    acc = view.astype(np.float64)
     if outline is not None:
-        a = (full.astype(np.float32) / 255)[..., None]
-        acc = acc * (1 - a) + np.array(outline, np.float32) * a
-    a = (fill.astype(np.float32) / 255)[..., None]
-    acc = acc * (1 - a) + np.array(text, np.float32) * a
+        a = (full.astype(np.float64) / 255)[..., None]
+        acc = acc * (1 - a) + np.array(outline, np.float64) * a
+    a = (fill.astype(np.float64) / 255)[..., None]
+    acc = acc * (1 - a) + np.array(text, np.float64) * a
     view[...] = np.clip(np.round(acc), 0, 255).astype(np.uint8)
