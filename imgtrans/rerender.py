@@ -3,8 +3,8 @@
 No OCR and no translation: each sidecar's blocks, with whatever translations the user
 wrote into it, are lettered again onto the erased background. That background is the
 ``<stem>.clean.png`` kept by ``translate --keep-clean`` when present; otherwise it is
-recomputed from the output image by erasing the sidecar's line polygons and the areas the
-previous lettering used.
+recomputed from the output image: only blocks whose translation was edited are erased
+(through the area their previous lettering used) and lettered again.
 
 Every path a sidecar names is resolved inside the folder the sidecar lives in: a sidecar
 cannot make imgtrans read or write anywhere else.
@@ -106,7 +106,9 @@ def _block(doc: dict[str, Any]) -> TextBlock:
     )
 
 
-def _with_old_areas(blocks: tuple[TextBlock, ...], doc_blocks: list[dict[str, Any]]) -> tuple[TextBlock, ...]:
+def _with_old_areas(
+    blocks: tuple[TextBlock, ...], doc_blocks: list[dict[str, Any]]
+) -> tuple[TextBlock, ...]:
     """Blocks whose lines also cover the previous lettering, for erasing it.
 
     The previous lettering lies inside the area it was fitted into: its outline polygon
@@ -121,7 +123,9 @@ def _with_old_areas(blocks: tuple[TextBlock, ...], doc_blocks: list[dict[str, An
             polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
         if block.translate and render.get("status") == "ok" and len(polygon) >= 3:
             outline = tuple((float(x), float(y)) for x, y in polygon)
-            block = replace(block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction)))
+            block = replace(
+                block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction))
+            )
         out.append(block)
     return tuple(out)
 
@@ -145,6 +149,17 @@ def erase_lettering(image: np.ndarray, blocks: tuple[TextBlock, ...]) -> np.ndar
         out = Inpainter(InpaintOptions(inpainter="opencv", flat_std=0.0))([page])[0].clean
     assert out is not None
     return out
+
+
+def _edited(raw: dict[str, Any]) -> bool:
+    """True when a block's translation differs from the text it was lettered with."""
+    render = raw.get("render") or {}
+    if not raw.get("translate", True):
+        return False
+    if render.get("status") != "ok":
+        return True
+    drawn = "".join("".join(render.get("lines") or []).split())
+    return drawn != "".join((raw.get("translation") or "").split())
 
 
 def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str, Any], Page, Path]:
@@ -184,8 +199,12 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
         blocks=blocks,
     )
     if recomputed:
-        clean = erase_lettering(clean, _with_old_areas(blocks, doc["blocks"]))
-        page = replace(page, image=clean, clean=clean)
+        # Only the blocks whose translation was edited are erased and lettered again; the
+        # others stay exactly as they are in the image.
+        todo = [i for i, raw in enumerate(doc["blocks"]) if _edited(raw)]
+        redo = tuple(blocks[i] for i in todo)
+        clean = erase_lettering(clean, _with_old_areas(redo, [doc["blocks"][i] for i in todo]))
+        page = replace(page, image=clean, clean=clean, blocks=redo)
     else:
         page = replace(page, clean=clean)
     return doc, page, out_path
@@ -199,14 +218,16 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
     [page] = render([page], options, doc["target_lang"])
     assert page.output is not None
     write_image(out_path, page.output, page.alpha)
-    new = sidecar.block_json
+    redone = {b.id: sidecar.block_json(b) for b in page.blocks}
     doc["blocks"] = [
-        {**old, "style": new(b)["style"], "render": new(b)["render"]}
-        for old, b in zip(doc["blocks"], page.blocks, strict=True)
+        {**old, "style": redone[old["id"]]["style"], "render": redone[old["id"]]["render"]}
+        if old["id"] in redone
+        else old
+        for old in doc["blocks"]
     ]
     sidecar.validate(doc)
     sidecar.write(path, doc)
-    overflow = sum(1 for b in page.blocks if b.render and b.render.status == "overflow")
+    overflow = sum(1 for b in doc["blocks"] if b["render"]["status"] == "overflow")
     return "ok", overflow
 
 
