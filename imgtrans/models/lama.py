@@ -235,7 +235,7 @@ class LamaGenerator(nn.Module):
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:
         """``image`` N3HW RGB [0, 1], ``mask`` N1HW {0, 1} -> prediction N3HW in [0, 1]."""
         m = self.config.multiple
-        if image.shape[-2] % m or image.shape[-1] % m:
+        if not torch.jit.is_tracing() and (image.shape[-2] % m or image.shape[-1] % m):
             raise ValueError(f"height and width must be multiples of {m}: {tuple(image.shape)}")
         mask = (mask > 0).to(image.dtype)
         x: Tensor = torch.cat([image * (1 - mask), mask], dim=1)
