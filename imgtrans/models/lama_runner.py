@@ -80,6 +80,7 @@ class LamaInpainter:
         min_margin: int = 32,
         feather: int = 2,
         buckets: tuple[int, ...] = BUCKETS,
+        bf16: bool | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
@@ -91,6 +92,8 @@ class LamaInpainter:
         self.margin_ratio, self.min_margin = margin_ratio, min_margin
         self.feather = feather
         self.buckets = tuple(sorted(buckets))
+        # bfloat16 autocast: default on CUDA (fp16 darkens LaMa's output), never on CPU.
+        self.bf16 = self.device.type == "cuda" if bf16 is None else bf16
 
     @classmethod
     def load(cls, device: torch.device, compile: bool = False) -> LamaInpainter:
@@ -191,7 +194,7 @@ class LamaInpainter:
             msk = torch.from_numpy(masks).to(self.device, non_blocking=cuda)
             img = img.permute(0, 3, 1, 2).float().div_(255.0)
             msk = (msk > 0).unsqueeze(1).float()
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 pred = self._forward(img, msk)
             pred = pred.float().clamp_(0.0, 1.0).permute(0, 2, 3, 1)[:n]
             return pred.cpu().numpy()
