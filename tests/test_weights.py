@@ -260,7 +260,9 @@ class _Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/w.bin"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> _Server:
         self.thread.start()
@@ -317,3 +319,48 @@ def test_fetch_dropped_then_resumed(tmp_path: Path, spec: weights.WeightSpec, ra
     assert srv.requests == [None, f"bytes={kept}-"]
     assert path.read_bytes() == PAYLOAD  # resumed (206) or restarted (server ignored Range)
     assert not part.exists()
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_import_verify_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from imgtrans.cli_models import app
+
+    monkeypatch.setenv("IMGTRANS_WEIGHTS", str(tmp_path / "w"))
+    cli = CliRunner()
+    src = _write("manga", tiny_lama(seed=5), tmp_path / "lama_large_512px.ckpt")
+    result = cli.invoke(app, ["import", str(src), "--name", "mine"])
+    assert result.exit_code == 0, result.output
+    name, digest, out = result.stdout.strip().split("\t")
+    assert name == "mine" and Path(out).is_file()
+    assert digest == "sha256:" + hashlib.sha256(Path(out).read_bytes()).hexdigest()
+    assert cli.invoke(app, ["verify", "mine"]).exit_code == 0
+    listing = cli.invoke(app, ["list"]).stdout
+    assert "lama-manga\tabsent" in listing and "mine\tverified" in listing
+    # Nothing registered is present: verify-all fails with the missing-model error.
+    failed = cli.invoke(app, ["verify"])
+    assert isinstance(failed.exception, MissingModelError)
+    assert "imgtrans models fetch lama-manga" in str(failed.exception)
+    # A corrupted registered file is a mismatch, not "absent".
+    (tmp_path / "w" / "big-lama.pt").write_bytes(b"junk")
+    failed = cli.invoke(app, ["verify"])
+    assert "big-lama\tchecksum-mismatch" in failed.stdout
+    assert isinstance(failed.exception, MissingModelError)
+
+
+@pytest.mark.network
+def test_cli_fetch(tmp_path: Path, spec: weights.WeightSpec) -> None:
+    from typer.testing import CliRunner
+
+    from imgtrans.cli_models import app
+
+    with _Server(PAYLOAD) as srv:
+        result = CliRunner().invoke(
+            app, ["fetch", spec.name, "--url", srv.url, "--dest", str(tmp_path)]
+        )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "w.bin").read_bytes() == PAYLOAD
+    assert result.stdout.strip().endswith(str(tmp_path / "w.bin"))

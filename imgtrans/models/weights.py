@@ -171,12 +171,13 @@ def missing_message(name: str, directory: Path) -> str:
 
 
 def load_lama(
-    device: torch.device | str = "cpu", name: str = DEFAULT, directory: Path | None = None
+    device: torch.device | str = "cpu", name: str | None = None, directory: Path | None = None
 ) -> LamaGenerator:
     """The generator with verified weights, fp32, eval mode, on ``device``.
 
-    Raises MissingModelError (with the fetch command) when the file is absent or its
-    checksum does not match.
+    ``name`` None takes the first verified of ``lama-manga`` then ``big-lama``. Raises
+    MissingModelError (with the fetch command) when the file is absent or its checksum
+    does not match.
     """
     import torch
 
@@ -184,9 +185,10 @@ def load_lama(
     from imgtrans.models.safe_load import read_state
 
     directory = directory or weights_dir()
-    path = find_verified(name, directory)
+    names = [name] if name else [DEFAULT, *(n for n in REGISTRY if n != DEFAULT)]
+    path = next((p for n in names if (p := find_verified(n, directory))), None)
     if path is None:
-        raise MissingModelError(missing_message(name, directory))
+        raise MissingModelError(missing_message(names[0], directory))
     state = read_state(path)
     model = LamaGenerator(infer_config(state))
     model.load_state_dict(state, strict=True)
