@@ -8,6 +8,7 @@ happen inside command bodies so ``imgtrans --help`` is instant.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import signal
@@ -376,6 +377,30 @@ def schema() -> None:
     from imgtrans.sidecar import schema as load_schema
 
     typer.echo(json.dumps(load_schema(), indent=2))
+
+
+def _mount(sub: typer.Typer, name: str) -> None:
+    """Add a sub-command group whose commands run inside :func:`_exit_codes` too."""
+    for info in sub.registered_commands:
+        callback = info.callback
+        assert callback is not None
+
+        @functools.wraps(callback)
+        def wrapped(*args: Any, __callback: Any = callback, **kwargs: Any) -> Any:
+            with _exit_codes():
+                return __callback(*args, **kwargs)
+
+        info.callback = wrapped
+    app.add_typer(sub, name=name)
+
+
+def _models_app() -> typer.Typer:
+    from imgtrans.cli_models import app as models
+
+    return models
+
+
+_mount(_models_app(), "models")
 
 
 def main() -> None:

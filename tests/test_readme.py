@@ -21,8 +21,12 @@ def test_every_exit_code_is_in_the_readme_table() -> None:
 def test_every_option_of_every_command_is_documented() -> None:
     group = typer.main.get_command(app)
     missing = []
-    for name, command in group.commands.items():
-        assert f"imgtrans {name}" in README, name
+    commands = [(name, cmd) for name, cmd in group.commands.items()]
+    for name, cmd in list(commands):
+        commands.extend((f"{name} {sub}", c) for sub, c in getattr(cmd, "commands", {}).items())
+    for name, command in commands:
+        assert f"imgtrans {name.split()[0]}" in README, name
+        assert name.split()[-1] in README, name
         for param in command.params:
             for opt in getattr(param, "opts", []):
                 if (

@@ -327,39 +327,40 @@ def test_fetch_dropped_then_resumed(tmp_path: Path, spec: weights.WeightSpec, ra
 def test_cli_import_verify_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from imgtrans.cli_models import app
+    from imgtrans.cli import app
 
     monkeypatch.setenv("IMGTRANS_WEIGHTS", str(tmp_path / "w"))
     cli = CliRunner()
     src = _write("manga", tiny_lama(seed=5), tmp_path / "lama_large_512px.ckpt")
-    result = cli.invoke(app, ["import", str(src), "--name", "mine"])
+    result = cli.invoke(app, ["models", "import", str(src), "--name", "mine"])
     assert result.exit_code == 0, result.output
     name, digest, out = result.stdout.strip().split("\t")
     assert name == "mine" and Path(out).is_file()
     assert digest == "sha256:" + hashlib.sha256(Path(out).read_bytes()).hexdigest()
-    assert cli.invoke(app, ["verify", "mine"]).exit_code == 0
-    listing = cli.invoke(app, ["list"]).stdout
+    assert cli.invoke(app, ["models", "verify", "mine"]).exit_code == 0
+    listing = cli.invoke(app, ["models", "list"]).stdout
     assert "lama-manga\tabsent" in listing and "mine\tverified" in listing
     # Nothing registered is present: verify-all fails with the missing-model error.
-    failed = cli.invoke(app, ["verify"])
-    assert isinstance(failed.exception, MissingModelError)
-    assert "imgtrans models fetch lama-manga" in str(failed.exception)
+    # (the commands run inside the main CLI's exit-code mapping: MissingModelError -> 5)
+    failed = cli.invoke(app, ["models", "verify"])
+    assert failed.exit_code == MissingModelError.code
+    assert "imgtrans models fetch lama-manga" in " ".join(failed.output.split())
     # A corrupted registered file is a mismatch, not "absent".
     (tmp_path / "w" / "big-lama.pt").write_bytes(b"junk")
-    failed = cli.invoke(app, ["verify"])
+    failed = cli.invoke(app, ["models", "verify"])
     assert "big-lama\tchecksum-mismatch" in failed.stdout
-    assert isinstance(failed.exception, MissingModelError)
+    assert failed.exit_code == MissingModelError.code
 
 
 @pytest.mark.network
 def test_cli_fetch(tmp_path: Path, spec: weights.WeightSpec) -> None:
     from typer.testing import CliRunner
 
-    from imgtrans.cli_models import app
+    from imgtrans.cli import app
 
     with _Server(PAYLOAD) as srv:
         result = CliRunner().invoke(
-            app, ["fetch", spec.name, "--url", srv.url, "--dest", str(tmp_path)]
+            app, ["models", "fetch", spec.name, "--url", srv.url, "--dest", str(tmp_path)]
         )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "w.bin").read_bytes() == PAYLOAD
