@@ -32,8 +32,7 @@ def test_every_option_of_every_command_is_documented() -> None:
                 if (
                     opt.startswith("--")
                     and opt != "--help"
-                    and f"`{opt}" not in README
-                    and f" {opt}" not in README
+                    and not re.search(rf"(?<![\w-]){opt}(?![\w-])", README)
                 ):
                     missing.append(f"{name} {opt}")
     assert not missing, missing
