@@ -50,7 +50,7 @@ class LamaConfig:
     @property
     def multiple(self) -> int:
         """Input height and width must be multiples of this."""
-        return 2**self.n_downsampling
+        return int(2**self.n_downsampling)
 
 
 class FourierUnit(nn.Module):
@@ -79,7 +79,7 @@ class FourierUnit(nn.Module):
             out = torch.fft.irfftn(
                 torch.view_as_complex(spec.contiguous()), s=(h, w), dim=(-2, -1), norm="ortho"
             )
-        return out
+        return out  # type: ignore[no-any-return]
 
 
 class SpectralTransform(nn.Module):
@@ -99,7 +99,8 @@ class SpectralTransform(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.conv1(self.downsample(x))
-        return self.conv2(x + self.fu(x))
+        out: Tensor = self.conv2(x + self.fu(x))
+        return out
 
 
 def _conv_or_none(cin: int, cout: int, kernel: int, stride: int, padding: int) -> nn.Module | None:
@@ -235,7 +236,8 @@ class LamaGenerator(nn.Module):
     def forward(self, image: Tensor, mask: Tensor) -> Tensor:
         """``image`` N3HW RGB [0, 1], ``mask`` N1HW {0, 1} -> prediction N3HW in [0, 1]."""
         m = self.config.multiple
-        if not torch.jit.is_tracing() and (image.shape[-2] % m or image.shape[-1] % m):
+        tracing = torch.jit.is_tracing()  # type: ignore[attr-defined,no-untyped-call]
+        if not tracing and (image.shape[-2] % m or image.shape[-1] % m):
             raise ValueError(f"height and width must be multiples of {m}: {tuple(image.shape)}")
         mask = (mask > 0).to(image.dtype)
         x: Tensor = torch.cat([image * (1 - mask), mask], dim=1)

@@ -150,8 +150,8 @@ class LamaInpainter:
 
     def _inputs(self, image: np.ndarray, mask: np.ndarray, crop: _Crop) -> tuple[np.ndarray, ...]:
         b = crop.box
-        img = image[b.y0 : b.y1, b.x0 : b.x1]
-        msk = (mask[b.y0 : b.y1, b.x0 : b.x1] > 0).astype(np.uint8) * 255
+        img: np.ndarray = image[b.y0 : b.y1, b.x0 : b.x1]
+        msk: np.ndarray = np.where(mask[b.y0 : b.y1, b.x0 : b.x1] > 0, 255, 0).astype(np.uint8)
         h, w = crop.size
         if (h, w) != img.shape[:2]:
             img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
@@ -192,12 +192,13 @@ class LamaInpainter:
         with torch.inference_mode():
             img = torch.from_numpy(images).to(self.device, non_blocking=cuda)
             msk = torch.from_numpy(masks).to(self.device, non_blocking=cuda)
-            img = img.permute(0, 3, 1, 2).float().div_(255.0)
+            img = img.permute(0, 3, 1, 2).float().div_(255.0).contiguous()
             msk = (msk > 0).unsqueeze(1).float()
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 pred = self._forward(img, msk)
             pred = pred.float().clamp_(0.0, 1.0).permute(0, 2, 3, 1)[:n]
-            return pred.cpu().numpy()
+            result: np.ndarray = pred.cpu().numpy()
+            return result
 
     def _paste(self, out: np.ndarray, mask: np.ndarray, crop: _Crop, pred: np.ndarray) -> None:
         b, p = crop.box, crop.paste

@@ -141,7 +141,7 @@ def load_checkpoint(path: Path) -> Any:
             f"{path}: refusing to load, its pickle references {', '.join(refused)}, "
             "which could run code; only tensors and known training-framework classes are read"
         )
-    stand_ins = [(_stand_in(n), n) for n in names]
+    stand_ins: list[Any] = [(_stand_in(n), n) for n in names]
     try:
         with torch.serialization.safe_globals(stand_ins):
             return torch.load(path, map_location="cpu", weights_only=True)
