@@ -68,7 +68,7 @@ def build_options(
 
 def build_render_options(fonts: tuple[Path, ...], direction: str) -> RenderOptions:
     try:
-        return RenderOptions(fonts=fonts, direction=direction)  # type: ignore[arg-type]
+        return RenderOptions.model_validate({"fonts": fonts, "direction": direction})
     except ValidationError as exc:
         raise UsageError(f"invalid options: {exc.errors()[0]['msg']}") from None
 

@@ -23,7 +23,7 @@ from imgtrans import sidecar
 from imgtrans.errors import NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
 from imgtrans.output import write_image
-from imgtrans.page import Page, TextBlock, TextLine, TextStyle
+from imgtrans.page import RGB, Page, TextBlock, TextLine, TextStyle
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import text_mask
 from imgtrans.stages.preprocess import decode, read_bytes
@@ -75,6 +75,11 @@ def inside(folder: Path, name: object, what: str) -> Path:
     return path
 
 
+def _rgb(value: list[int]) -> RGB:
+    r, g, b = (int(v) for v in value)
+    return (r, g, b)
+
+
 def _block(doc: dict[str, Any]) -> TextBlock:
     lines = tuple(
         TextLine(
@@ -97,9 +102,9 @@ def _block(doc: dict[str, Any]) -> TextBlock:
         style=None
         if style is None
         else TextStyle(
-            tuple(style["text_color"]),  # type: ignore[arg-type]
-            tuple(style["background_color"]),  # type: ignore[arg-type]
-            None if style.get("outline_color") is None else tuple(style["outline_color"]),  # type: ignore[arg-type]
+            _rgb(style["text_color"]),
+            _rgb(style["background_color"]),
+            None if style.get("outline_color") is None else _rgb(style["outline_color"]),
             int(style["font_size"]),
             style.get("alignment", "center"),
         ),
@@ -146,8 +151,9 @@ def erase_lettering(image: np.ndarray, blocks: tuple[TextBlock, ...]) -> np.ndar
     if rest:
         page = replace(_ONE_PAGE, image=out, blocks=tuple(rest))
         page = replace(page, mask=text_mask(page, MASK_DILATE))
-        out = Inpainter(InpaintOptions(inpainter="opencv", flat_std=0.0))([page])[0].clean
-    assert out is not None
+        cleaned = Inpainter(InpaintOptions(inpainter="opencv", flat_std=0.0))([page])[0].clean
+        assert cleaned is not None
+        out = cleaned
     return out
 
 

@@ -25,7 +25,7 @@ def text_mask(page: Page, dilate: int) -> np.ndarray:
             cv2.fillPoly(mask, [pts], 255)
     if dilate > 0 and mask.any():
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1, 2 * dilate + 1))
-        mask = cv2.dilate(mask, kernel)
+        mask = np.asarray(cv2.dilate(mask, kernel), np.uint8)
     return mask
 
 

@@ -18,7 +18,7 @@ from imgtrans.ocr.blocks import build_blocks
 from imgtrans.ocr.detect import boxes_from_map, probability_maps
 from imgtrans.ocr.recognize import Crop, classify_orientation, crop_line, recognise
 from imgtrans.options import OcrOptions
-from imgtrans.page import Page, TextLine
+from imgtrans.page import Direction, Page, TextLine
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,6 @@ READABLE = {"auto", "ja", "zh", "zh-Hans", "zh-Hant", "en", "fr", "de", "es", "i
 
 
 class OcrBackend(Protocol):
-    name: str
-
     def det(self, batch: np.ndarray) -> np.ndarray: ...
     def rec_best(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
     def cls(self, batch: np.ndarray) -> np.ndarray: ...
@@ -92,7 +90,7 @@ class OcrEngine:
             if not text.strip():
                 continue  # a detection the recogniser reads nothing in: not text
             polygon = tuple((round(float(x), 1), round(float(y), 1)) for x, y in box)
-            direction = "vertical" if crop.vertical else "horizontal"
+            direction: Direction = "vertical" if crop.vertical else "horizontal"
             per_page[index].append(TextLine(polygon, text, round(conf, 4), direction))
         out = []
         for page, lines in zip(pages, per_page, strict=True):

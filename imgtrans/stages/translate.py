@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from imgtrans.page import Page
+from imgtrans.page import Page, TextBlock
 from imgtrans.translators.base import ContextPair, Translator
 
 # Source languages as the OCR reports them -> the codes translators take.
@@ -38,13 +38,13 @@ def translate_page(
     source = SOURCE_CODES.get(page.source_lang, page.source_lang)
     results = translator.translate([b.text for b in todo], source, target_code(target), context)
     by_id = {b.id: r for b, r in zip(todo, results, strict=True)}
-    blocks = []
+    done: list[TextBlock] = []
     for block in page.blocks:
         result = by_id.get(block.id)
         if result is not None:
             block = replace(block, translation=result.text, translation_error=result.error)
-        blocks.append(block)
-    return replace(page, blocks=tuple(blocks))
+        done.append(block)
+    return replace(page, blocks=tuple(done))
 
 
 def translate(pages: list[Page], translator: Translator, target: str) -> list[Page]:
