@@ -197,3 +197,10 @@ def test_korean_source_is_refused_with_the_missing_model_code() -> None:
 )
 def test_language_decision_from_scripts(texts: list[str], lang: str | None) -> None:
     assert detect_language(texts) == lang
+
+
+def test_upside_down_line_is_turned_by_the_orientation_classifier(ocr_engine: OcrEngine) -> None:
+    img = draw(700, 200, [Text("Turn me around please", (40, 70), 40, font=FONT_KO)])
+    [out] = ocr_engine([page(np.ascontiguousarray(img[::-1, ::-1]))])
+    assert len(out.blocks) == 1
+    assert cer(out.blocks[0].text, "Turn me around please") <= 0.1
