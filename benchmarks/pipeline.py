@@ -144,9 +144,9 @@ def use_random_lama() -> bool:
     """Make ``imgtrans.api.make_inpainter`` build LaMa with random weights; False if absent."""
     try:
         import torch
-        from imgtrans.models.lama_runner import LamaInpainter
 
         from imgtrans.models import lama
+        from imgtrans.models.lama_runner import LamaInpainter
     except ImportError:
         return False
     import imgtrans.api as api

@@ -67,3 +67,25 @@ def test_lama_path_batches_regions_and_leaves_unmasked_pixels_bit_identical() ->
     changed = (out.clean != out.image).any(axis=2)
     assert changed[82:122, 244:322].mean() > 0.3  # the art block was repainted by the model
     assert not changed[170:190, 340:390].any()  # the block not to translate stays
+
+
+def test_snug_balloon_is_flat_and_its_outline_survives_the_erase() -> None:
+    """The text mask reaches over the balloon's border: erase the glyphs, keep the border."""
+    img = np.full((200, 300, 3), 120, np.uint8)
+    img[::4] = 60  # screentone-ish art around the balloon
+    cv2.ellipse(img, (150, 100), (80, 40), 0, 0, 360, (255, 255, 255), -1)
+    cv2.ellipse(img, (150, 100), (80, 40), 0, 0, 360, (0, 0, 0), 3)
+    cv2.putText(img, "HELLO", (88, 112), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (0, 0, 0), 3)
+    outline = np.zeros((200, 300), np.uint8)
+    cv2.ellipse(outline, (150, 100), (80, 40), 0, 0, 360, 1, 3)
+    block = TextBlock(0, (line(72, 70, 228, 130, "HELLO"),), "horizontal")  # wider than the balloon
+    page = Page(Path("s.png"), "s.png", "0" * 64, img, blocks=(block,))
+    [page] = mask_stage([page], MaskOptions(dilate=3))
+    assert page.mask is not None and (page.mask[outline > 0] > 0).any()  # mask crosses the border
+    [out] = Inpainter(InpaintOptions(inpainter="opencv"))([page])
+    assert out.blocks[0].inpaint_path == "flat"
+    assert out.clean is not None
+    inner = np.zeros((200, 300), np.uint8)
+    cv2.ellipse(inner, (150, 100), (74, 34), 0, 0, 360, 1, -1)
+    assert (out.clean[inner > 0] == 255).all()  # no glyph left inside
+    assert (out.clean[outline > 0] == out.image[outline > 0]).all()  # border untouched

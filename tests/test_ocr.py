@@ -204,3 +204,22 @@ def test_upside_down_line_is_turned_by_the_orientation_classifier(ocr_engine: Oc
     [out] = ocr_engine([page(np.ascontiguousarray(img[::-1, ::-1]))])
     assert len(out.blocks) == 1
     assert cer(out.blocks[0].text, "Turn me around please") <= 0.1
+
+
+def test_columns_of_two_balloons_side_by_side_stay_apart(ocr_engine: OcrEngine) -> None:
+    """Columns close enough to be one block, but a balloon outline runs between them."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (520, 420), (200, 200, 200))
+    d = ImageDraw.Draw(img)
+    d.ellipse((250, 20, 420, 400), fill="white", outline="black", width=4)
+    d.ellipse((90, 20, 262, 400), fill="white", outline="black", width=4)
+    font = ImageFont.truetype(str(FONT_JA), 34)
+    d.text((330, 90), "窓の外を見て", font=font, fill="black", direction="ttb", features=["vert"])
+    d.text((285, 90), "ごらん", font=font, fill="black", direction="ttb", features=["vert"])
+    d.text((202, 90), "早く逃げて", font=font, fill="black", direction="ttb", features=["vert"])
+    d.text((157, 90), "ください", font=font, fill="black", direction="ttb", features=["vert"])
+    [out] = ocr_engine([page(np.asarray(img).copy())])
+    texts = [b.text for b in out.blocks]
+    assert len(texts) == 2, texts
+    assert cer(texts[0], "窓の外を見てごらん") <= 0.1 and cer(texts[1], "早く逃げてください") <= 0.1

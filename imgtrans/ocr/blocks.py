@@ -11,11 +11,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import cv2
+import numpy as np
+
 from imgtrans.page import BBox, TextBlock, TextLine
 
 KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+INK_LEVEL = 60  # grey levels from the local median that count as drawn ink
+GAP_INK = 0.02  # share of ink between two lines that means they are separated
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
@@ -73,9 +78,55 @@ def _close(a: TextLine, b: TextLine) -> bool:
     return similar and gap <= 0.9 * size and overlap > 0.2 * span
 
 
-def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
-    """Union-find over neighbouring lines; each group sorted in reading order."""
+def _ink_span(gray: np.ndarray, box: BBox, vertical: bool) -> tuple[int, int]:
+    """Extent of a line's glyph ink across its reading direction (x for columns, y for rows).
+
+    The detector's boxes are grown well past the glyphs, so neighbouring lines' boxes overlap;
+    the ink tells where the glyphs really are.
+    """
+    crop = gray[box.y0 : box.y1, box.x0 : box.x1]
+    if crop.size == 0:
+        return (box.x0, box.x1) if vertical else (box.y0, box.y1)
+    ink = np.abs(crop.astype(np.int16) - int(np.median(crop))) > INK_LEVEL
+    profile = ink.any(axis=0) if vertical else ink.any(axis=1)
+    hits = np.flatnonzero(profile)
+    origin = box.x0 if vertical else box.y0
+    if hits.size == 0:
+        return (origin, origin + len(profile))
+    return (origin + int(hits[0]), origin + int(hits[-1]) + 1)
+
+
+def _separated(gray: np.ndarray, a: TextLine, b: TextLine) -> bool:
+    """True when something is drawn between two lines: a balloon's outline, a panel border.
+
+    Lines of one balloon have only the balloon's background between their glyphs.
+    """
+    ba, bb = a.bbox, b.bbox
+    vertical = a.direction == "vertical"
+    sa, sb = _ink_span(gray, ba, vertical), _ink_span(gray, bb, vertical)
+    lo, hi = (sa[1], sb[0]) if sa[0] <= sb[0] else (sb[1], sa[0])
+    if hi - lo < 3:
+        return False
+    if vertical:
+        y0, y1 = max(ba.y0, bb.y0), min(ba.y1, bb.y1)
+        gap = gray[y0:y1, lo + 1 : hi - 1]
+    else:
+        x0, x1 = max(ba.x0, bb.x0), min(ba.x1, bb.x1)
+        gap = gray[lo + 1 : hi - 1, x0:x1]
+    if gap.size == 0:
+        return False
+    ink = np.abs(gap.astype(np.int16) - int(np.median(gap))) > INK_LEVEL
+    return float(ink.mean()) > GAP_INK
+
+
+def group_lines(lines: list[TextLine], image: np.ndarray | None = None) -> list[list[TextLine]]:
+    """Union-find over neighbouring lines; each group sorted in reading order.
+
+    With the page ``image`` (RGB uint8), lines with a drawn separation between them (the
+    outlines of two balloons side by side) are kept apart.
+    """
     parent = list(range(len(lines)))
+    gray = None if image is None else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -85,7 +136,9 @@ def group_lines(lines: list[TextLine]) -> list[list[TextLine]]:
 
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
-            if _close(lines[i], lines[j]):
+            if _close(lines[i], lines[j]) and (
+                gray is None or not _separated(gray, lines[i], lines[j])
+            ):
                 parent[find(i)] = find(j)
     groups: dict[int, list[TextLine]] = {}
     for i, line in enumerate(lines):
@@ -116,13 +169,13 @@ def order_blocks(groups: list[list[TextLine]], manga: bool) -> list[list[TextLin
 
 
 def build_blocks(
-    lines: list[TextLine], min_confidence: float
+    lines: list[TextLine], min_confidence: float, image: np.ndarray | None = None
 ) -> tuple[list[TextBlock], str | None]:
     """Lines of one page -> (blocks in reading order, detected language)."""
     language = detect_language([ln.text for ln in lines if ln.confidence >= min_confidence])
     vertical = sum(ln.direction == "vertical" for ln in lines)
     manga = vertical > len(lines) / 2 and language in ("ja", "zh", None)
-    groups = order_blocks(group_lines(lines), manga)
+    groups = order_blocks(group_lines(lines, image), manga)
     blocks = []
     for number, group in enumerate(groups):
         reasons = [is_noise(ln, min_confidence) for ln in group]

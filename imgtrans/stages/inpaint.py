@@ -2,9 +2,9 @@
 
 Each block takes one of three paths, recorded in the sidecar (``inpaint_path``):
 
-- ``flat``: the ring of background pixels around the block's text is flat (per-channel
-  standard deviation below ``flat_std``, e.g. a white balloon): fill with its median
-  colour. No model call; most manga balloons go this way.
+- ``flat``: the background right around the glyphs is one flat colour (a balloon,
+  a caption box): the glyphs are filled with it, sparing ink that continues outside the
+  mask (the balloon's outline). No model call; most manga balloons go this way.
 - ``lama``: LaMa on a crop around the block, batched across pages (when weights exist).
 - ``opencv``: OpenCV's TELEA inpainting on the crop (the classical fallback).
 """
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 RING = 6  # px of background measured around the mask
 CROP_MARGIN = 16  # px of context around a block for the classical inpainter
+FLAT_SHARE = 0.9  # share of the band around the glyphs that must match the background
+CORE_DEPTH = 0.5  # the mask's core: deeper than half its greatest depth (the middle of the line)
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,51 @@ def block_mask(page: Page, block: TextBlock, grow: int) -> tuple[BBox, np.ndarra
     return box, page.mask[box.y0 : box.y1, box.x0 : box.x1]
 
 
-def ring_stats(image: np.ndarray, mask_crop: np.ndarray, box: BBox) -> tuple[np.ndarray, float]:
-    """Median colour and max per-channel std of the background ring around the mask."""
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * RING + 1, 2 * RING + 1))
-    ring = (cv2.dilate(mask_crop, kernel) > 0) & (mask_crop == 0)
-    crop = image[box.y0 : box.y1, box.x0 : box.x1]
-    pixels = crop[ring]
+@dataclass(frozen=True)
+class FlatFill:
+    """Where and with what colour to erase a block on a flat background."""
+
+    colour: np.ndarray  # uint8 RGB
+    erase: np.ndarray  # bool, crop-sized: glyphs and their anti-aliased edge
+
+
+def flat_background(crop: np.ndarray, mask_crop: np.ndarray, tol: float) -> FlatFill | None:
+    """A :class:`FlatFill` when the text sits on a flat colour (a balloon), else None.
+
+    The background colour is the median of the masked pixels (glyphs are a minority). Ink is
+    what differs from it by more than ``3 * tol``; ink that continues outside the mask is the
+    balloon's outline or the picture and is never erased, so a mask that reaches over a snug
+    balloon's border costs nothing; it must not reach the mask's core, where it would touch
+    the glyphs (text over art). The background counts as flat when a band 3-4 px away
+    from the glyphs (past their anti-aliasing) matches the colour: ``FLAT_SHARE`` of it within
+    ``3 * tol`` and a standard deviation below ``tol``. Screentone and gradients fail that.
+    """
+    inside = mask_crop > 0
+    colour = np.median(crop[inside], axis=0)
+    ink = (np.abs(crop.astype(np.float32) - colour).max(axis=2) > 3 * tol).astype(np.uint8)
+    count, labels = cv2.connectedComponents(ink, connectivity=8)
+    crossing = np.unique(labels[~inside & (ink > 0)])
+    structure = np.isin(labels, crossing[crossing > 0])
+    glyphs = (ink > 0) & ~structure
+    # Structure may come in at the mask's edges (a snug balloon's border, the art beyond
+    # it) but not through its core: there it would be touching the glyphs (text over art).
+    depth = cv2.distanceTransform(inside.astype(np.uint8), cv2.DIST_L2, 3)
+    core = depth > CORE_DEPTH * float(depth.max())
+    if (structure & core).sum() > 0.005 * core.sum():
+        return None
+    if not glyphs.any():
+        return FlatFill(colour.astype(np.uint8), np.zeros_like(inside))
+    near = cv2.dilate(glyphs.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    band = (cv2.dilate(glyphs.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0) & ~near & (ink == 0)
+    band &= inside
+    pixels = crop[band].astype(np.float32)
     if len(pixels) < 16:
-        return np.zeros(3, np.uint8), float("inf")
-    return np.median(pixels, axis=0).astype(np.uint8), float(pixels.std(axis=0).max())
+        return None
+    close = np.abs(pixels - colour).max(axis=1) <= 3 * tol
+    if close.mean() < FLAT_SHARE or float(pixels[close].std(axis=0).max()) >= tol:
+        return None
+    keep = cv2.dilate(structure.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return FlatFill(colour.astype(np.uint8), near & inside & ~keep)
 
 
 class Inpainter:
@@ -77,10 +115,10 @@ class Inpainter:
                 box, mcrop = block_mask(page, block, RING + CROP_MARGIN)
                 if not mcrop.any():
                     continue
-                colour, std = ring_stats(page.image, mcrop, box)
-                if std < self.options.flat_std:
-                    view = cleans[p][box.y0 : box.y1, box.x0 : box.x1]
-                    view[mcrop > 0] = colour
+                view = cleans[p][box.y0 : box.y1, box.x0 : box.x1]
+                fill = flat_background(view, mcrop, self.options.flat_std)
+                if fill is not None:
+                    view[fill.erase] = fill.colour
                     paths[p][block.id] = "flat"
                 else:
                     model_regions.append(_Region(p, block.id, box))

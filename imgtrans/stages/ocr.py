@@ -94,7 +94,7 @@ class OcrEngine:
             per_page[index].append(TextLine(polygon, text, round(conf, 4), direction))
         out = []
         for page, lines in zip(pages, per_page, strict=True):
-            blocks, detected = build_blocks(lines, opts.min_confidence)
+            blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
             lang = detected if opts.source_lang == "auto" else opts.source_lang
             out.append(replace(page, blocks=tuple(blocks), source_lang=lang))
         return out
