@@ -10,6 +10,7 @@ The area is eroded by a safety margin so glyphs never touch the outline.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -30,6 +31,20 @@ class Area:
     x0: int
     y0: int
     balloon: bool
+
+    @cached_property
+    def spans(self) -> tuple[float, float, float, float] | None:
+        """(x span centre, y span centre, median x, median y) of the area's pixels in window
+        coordinates; None when empty. Cached: the fit asks for it at every size it tries."""
+        ys, xs = np.nonzero(self.mask)
+        if len(xs) == 0:
+            return None
+        return (
+            (float(xs.min()) + float(xs.max()) + 1) / 2,
+            (float(ys.min()) + float(ys.max()) + 1) / 2,
+            float(np.median(xs)),
+            float(np.median(ys)),
+        )
 
     @property
     def bbox(self) -> BBox:

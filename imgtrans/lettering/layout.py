@@ -116,13 +116,12 @@ def _slots(area: Area, n: int, size: int, spec: Spec) -> list[tuple[int, int, in
     order, for a block of lines centred in the area."""
     vertical = spec.direction == "vertical"
     pitch = math.ceil(size * LINE_PITCH)
-    ys, xs = np.nonzero(area.mask)
-    if len(xs) == 0:
+    spans = area.spans
+    if spans is None:
         return [(0, 0, 0)] * n
-    across = xs if vertical else ys  # axis along which lines stack
-    along = ys if vertical else xs
-    centre = (float(across.min()) + float(across.max()) + 1) / 2
-    centre_along = float(np.median(along))
+    span_x, span_y, median_x, median_y = spans
+    # Lines stack across x for columns, across y for rows.
+    centre, centre_along = (span_x, median_y) if vertical else (span_y, median_x)
     start = centre - n * pitch / 2
     out = []
     for i in range(n):
