@@ -88,8 +88,9 @@ def make_inpainter(options: InpaintOptions, device: str) -> Any:
     except MissingModelError as exc:
         if options.inpainter == "lama":
             raise
-        log.info("LaMa weights not installed: erasing with OpenCV (%s)", str(exc).split(":")[0])
-        log.info("for better erasing over art: imgtrans models fetch lama-manga")
+        log.info(
+            "LaMa weights not installed, erasing with OpenCV (for LaMa: imgtrans models fetch lama-manga)"
+        )
         return Inpainter(options)
     except ImportError:
         if options.inpainter == "lama":
