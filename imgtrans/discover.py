@@ -146,18 +146,19 @@ def discover(
                     Problem(path, "output_path", f"{path}: output {out} escapes {out_root}")
                 )
                 continue
-            clash = by_output.get(out)
+            clash = by_output.get(out) or by_output.get(job.sidecar)
             if clash is not None:
                 problems.append(
                     Problem(
                         path,
                         "output_clash",
-                        f"{path}: its output {out} is already the output of {clash.source}; "
+                        f"{path}: its output {out} (or its sidecar) is already the output of "
+                        f"{clash.source}; "
                         "skipped (use separate -o folders or --format)",
                     )
                 )
                 continue
-            by_output[out] = job
+            by_output[out] = by_output[job.sidecar] = job  # a.png and a.jpg share a sidecar
             jobs.append(job)
     if not jobs and not problems:
         raise NoInputError(
