@@ -5,9 +5,9 @@ A worker that dies (segfault in a codec, the kernel's OOM killer, ``os._exit``) 
 then starts a fresh executor and reruns each of those tasks alone, so only the task that
 kills a worker again fails (:class:`WorkerCrashed`, a per-page error) and the others finish.
 
-Workers ignore SIGINT (the main process decides what an interrupt means), turn SIGTERM into
-``SystemExit`` (so atomic writers remove their temp files), and exit when the main process
-is gone (``kill -9``), so no orphan keeps running.
+Workers ignore SIGINT (the main process decides what an interrupt means), remove their
+half-written temp file and exit at once on SIGTERM, and exit when the main process is gone
+(``kill -9``), so no orphan keeps running.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
 
+from imgtrans import sidecar
 from imgtrans.errors import PageError
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,13 @@ class Task:
 
 
 def inject_fault(stage: str, key: str) -> None:
-    """Test hook: ``IMGTRANS_FAULT_INJECT=crash:<stage>:<key>`` kills the worker process that
-    runs ``stage`` for ``key`` (as a segfault or the OOM killer would). Never acts in the
-    main process, so ``--jobs 1`` runs are unaffected."""
+    """Test hook: ``IMGTRANS_FAULT_INJECT=crash:<stage>:<key>[,...]`` kills the worker process
+    that runs ``stage`` (``load`` or ``finish``) for ``key`` (the page's relative path), as a
+    segfault or the OOM killer would. Never acts in the main process (``--jobs 1``)."""
     spec = os.environ.get(FAULT_ENV)
-    if spec and spec == f"crash:{stage}:{key}" and multiprocessing.parent_process() is not None:
+    if not spec or multiprocessing.parent_process() is None:
+        return
+    if f"crash:{stage}:{key}" in spec.split(","):
         os._exit(70)
 
 
@@ -81,16 +83,18 @@ def _worker_init(parent_pid: int) -> None:
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
-    sys.exit(128 + signum)
+    # Exit at once, wherever the worker is (an exception could be caught by the executor's
+    # own result-sending code and leave the worker blocked); only the half-written temp file
+    # needs removing.
+    sidecar.remove_temp_files_in_progress()
+    os._exit(128 + signum)
 
 
 def _watch_parent(parent_pid: int) -> None:
     """End this worker when the main process is gone (killed with SIGKILL)."""
     while os.getppid() == parent_pid:
         time.sleep(PARENT_POLL_S)
-    os.kill(os.getpid(), signal.SIGTERM)  # SystemExit in the main thread: temp files go
-    time.sleep(5)
-    os._exit(1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class WorkerPool:

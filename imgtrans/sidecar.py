@@ -150,6 +150,7 @@ def _run_json(run: RunInfo) -> dict[str, Any]:
 
 
 TEMP_SUFFIX = ".imgtrans.part"
+_IN_PROGRESS: set[str] = set()  # temp files this process is writing now
 _TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+" + re.escape(TEMP_SUFFIX) + "$")
 
 
@@ -164,6 +165,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(
         prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent
     )
+    _IN_PROGRESS.add(tmp)
     try:
         with os.fdopen(fd, "wb") as fh:
             write_all(fh, data)
@@ -173,6 +175,16 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        _IN_PROGRESS.discard(tmp)
+
+
+def remove_temp_files_in_progress() -> None:
+    """Remove this process's half-written temp files (a worker's SIGTERM handler calls this
+    just before the worker exits)."""
+    for tmp in list(_IN_PROGRESS):
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
 
 
 def write_all(fh: BinaryIO, data: bytes, chunk: int = 1 << 20) -> None:
