@@ -118,7 +118,12 @@ class WorkerPool:
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any, label: str = "") -> Task:
-        task = Task(fn, args, label, self._executor.submit(fn, *args), next(self._ids))
+        try:
+            fut = self._executor.submit(fn, *args)
+        except BrokenProcessPool as exc:  # broke since the last result(): recover there
+            fut = Future()
+            fut.set_exception(exc)
+        task = Task(fn, args, label, fut, next(self._ids))
         self._tasks[task.id] = task
         return task
 

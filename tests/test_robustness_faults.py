@@ -4,8 +4,10 @@ translator that fails for the whole run; and no network traffic without an API b
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Iterator, Sequence
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from typer.testing import CliRunner
 from imgtrans.cli import app
 from imgtrans.errors import ExitCode, TranslatorError
 from imgtrans.pipeline import OomFailure, is_out_of_memory, run_with_oom_backoff
-from imgtrans.pool import FAULT_ENV
+from imgtrans.pool import FAULT_ENV, WorkerCrashed, WorkerPool
 from imgtrans.translators import REGISTRY, register
 from imgtrans.translators.base import ContextPair, Translation, Translator
 
@@ -134,6 +136,31 @@ def test_a_dying_worker_fails_only_its_page(
         expected = "failed" if i in (3, 5) else "ok"
         assert doc(out, f"p{i}.png")["status"] == expected, i
     assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _die(code: int) -> int:
+    os._exit(code)
+
+
+@pytest.mark.slow
+def test_pool_reruns_the_tasks_a_crash_took_down_even_those_submitted_after() -> None:
+    pool = WorkerPool(2)
+    try:
+        before = [pool.submit(_square, i, label=f"t{i}") for i in range(4)]
+        bad = pool.submit(_die, 3, label="bad")
+        wait_futures([bad.future], timeout=60)  # the pool is broken now
+        after = [pool.submit(_square, i, label=f"t{i}") for i in range(4, 7)]
+        assert [pool.result(t) for t in before] == [0, 1, 4, 9]
+        with pytest.raises(WorkerCrashed, match="bad: the worker process died"):
+            pool.result(bad)
+        assert [pool.result(t) for t in after] == [16, 25, 36]
+        assert pool.restarts >= 1
+    finally:
+        pool.shutdown()
 
 
 # --- the translator fails mid-run ----------------------------------------------------------
