@@ -290,15 +290,15 @@ class Pipeline:
             for job, page in batch
         }
         for job, clean_page in self._model_stage(batch, self.inpainter):
-            page = self._translation(job, translated[job.rel_path], clean_page.sha256)
-            if page is None:
+            done = self._translation(job, translated[job.rel_path], clean_page.sha256)
+            if done is None:
                 continue
-            self._remember(page)
+            self._remember(done)
             merged = replace(
-                page,
+                done,
                 clean=clean_page.clean,
                 mask=clean_page.mask,
-                blocks=_merge_inpaint(page, clean_page),
+                blocks=_merge_inpaint(done, clean_page),
             )
             task = pool.submit(
                 finish_page, merged, job, self.run_info, self.options, label=str(job.source)

@@ -51,7 +51,7 @@ def decode(
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = max_pixels
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
                 raise PageError(
@@ -59,8 +59,9 @@ def decode(
                     f"{path}: {w}x{h} = {w * h} pixels is over the limit "
                     f"of {max_pixels} (raise it with --max-pixels)",
                 )
-            if getattr(img, "n_frames", 1) > 1:
-                notes.append(f"animated ({img.n_frames} frames): first frame translated")
+            frames = int(getattr(img, "n_frames", 1))
+            if frames > 1:
+                notes.append(f"animated ({frames} frames): first frame translated")
             img.seek(0)
             img.load()
             img = ImageOps.exif_transpose(img) or img
