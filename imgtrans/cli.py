@@ -68,11 +68,16 @@ def _exit_codes() -> Iterator[None]:
         console.print("[yellow]interrupted: finished images are kept; rerun to do the rest")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except ImgtransError as exc:
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        # soft_wrap: a path in the message must not be broken across lines (logs, grep).
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(int(exc.code)) from None
     except Exception as exc:  # noqa: BLE001 - the last resort: say what happened, exit 1
         # Traceback without locals: locals could hold API keys.
-        console.print(f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}", highlight=False)
+        console.print(
+            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}",
+            highlight=False,
+            soft_wrap=True,
+        )
         console.print(
             "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8)),
             markup=False,

@@ -39,9 +39,19 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """An input that cannot become a job; it is reported in the run summary (no sidecar:
+    there is no output path of its own to put one at)."""
+
+    path: Path
+    kind: str  # symlink_loop, unreadable, broken_symlink, output_clash, output_path
+    message: str
+
+
+@dataclass(frozen=True)
 class Discovery:
     jobs: list[Job]
-    problems: list[tuple[Path, str]]  # paths that could not be walked, with the reason
+    problems: list[Problem]  # paths that could not be walked or mapped, with the reason
 
 
 def sidecar_path(image_out: Path) -> Path:
@@ -62,7 +72,7 @@ def output_suffix(source: Path, fmt: str) -> str:
     return FORMAT_SUFFIX[fmt]
 
 
-def _walk(root: Path, problems: list[tuple[Path, str]]) -> Iterator[Path]:
+def _walk(root: Path, problems: list[Problem]) -> Iterator[Path]:
     """Yield image files under ``root`` in sorted order; follows symlinks, detects loops."""
     seen: set[tuple[int, int]] = set()
     stack = [root]
@@ -71,17 +81,23 @@ def _walk(root: Path, problems: list[tuple[Path, str]]) -> Iterator[Path]:
         try:
             st = folder.stat()
         except OSError as exc:
-            problems.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+            problems.append(
+                Problem(folder, "unreadable", f"{folder}: cannot read folder: {exc.strerror}")
+            )
             continue
         ident = (st.st_dev, st.st_ino)
         if ident in seen:
-            problems.append((folder, "symlink loop: folder already visited, skipped"))
+            problems.append(
+                Problem(folder, "symlink_loop", f"{folder}: symlink loop (folder already visited)")
+            )
             continue
         seen.add(ident)
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            problems.append((folder, f"cannot list folder: {exc.strerror or exc}"))
+            problems.append(
+                Problem(folder, "unreadable", f"{folder}: cannot list folder: {exc.strerror}")
+            )
             continue
         subdirs = []
         for entry in entries:
@@ -92,9 +108,9 @@ def _walk(root: Path, problems: list[tuple[Path, str]]) -> Iterator[Path]:
                 elif entry.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
                     yield path
                 elif entry.is_symlink() and not path.exists():
-                    problems.append((path, "broken symlink"))
+                    problems.append(Problem(path, "broken_symlink", f"{path}: broken symlink"))
             except OSError as exc:
-                problems.append((path, f"cannot stat: {exc.strerror or exc}"))
+                problems.append(Problem(path, "unreadable", f"{path}: cannot stat: {exc.strerror}"))
         stack.extend(reversed(subdirs))
 
 
@@ -103,7 +119,7 @@ def discover(
 ) -> Discovery:
     """Expand ``inputs`` into jobs. Raises :class:`NoInputError` when nothing is found."""
     jobs: list[Job] = []
-    problems: list[tuple[Path, str]] = []
+    problems: list[Problem] = []
     by_output: dict[Path, Job] = {}
     for given in inputs:
         if not given.exists():
@@ -125,13 +141,24 @@ def discover(
                 out,
                 sidecar_path(out),
             )
-            clash = by_output.get(out)
-            if clash is not None:
+            if not _is_within(out, out_root):  # never write outside the output root
                 problems.append(
-                    (path, f"output {out} is already the output of {clash.source}; skipped")
+                    Problem(path, "output_path", f"{path}: output {out} escapes {out_root}")
                 )
                 continue
-            by_output[out] = job
+            clash = by_output.get(out) or by_output.get(job.sidecar)
+            if clash is not None:
+                problems.append(
+                    Problem(
+                        path,
+                        "output_clash",
+                        f"{path}: its output {out} (or its sidecar) is already the output of "
+                        f"{clash.source}; "
+                        "skipped (use separate -o folders or --format)",
+                    )
+                )
+                continue
+            by_output[out] = by_output[job.sidecar] = job  # a.png and a.jpg share a sidecar
             jobs.append(job)
     if not jobs and not problems:
         raise NoInputError(

@@ -12,33 +12,34 @@ touches progress and the summary.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import multiprocessing
 import os
+import sys
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from imgtrans import sidecar
 from imgtrans.discover import Job, check_writable, discover
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
 from imgtrans.options import RunOptions
-from imgtrans.output import clean_path, write_image
 from imgtrans.page import Page
+from imgtrans.pool import Task, WorkerPool
 from imgtrans.progress import NullProgress, Progress
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import mask as mask_stage
 from imgtrans.stages.ocr import OcrEngine
-from imgtrans.stages.preprocess import file_sha256, load_page
+from imgtrans.stages.preprocess import LoadResult, load_job
 from imgtrans.stages.translate import translate_page
+from imgtrans.stages.write import PageResult, finish_page, write_ocr_sidecar
 from imgtrans.translators.base import ContextPair, Translator
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -53,7 +54,9 @@ class Summary:
     overflow: int = 0
     untranslated: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
     inpaint_paths: dict[str, int] = field(default_factory=dict)
+    worker_restarts: int = 0
 
     def add_failure(self, path: str, kind: str, message: str) -> None:
         self.failed += 1
@@ -65,96 +68,6 @@ class FailFast(ImgtransError):
 
     code = ExitCode.SOME_FAILED
     kind = "fail_fast"
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    job: Job
-    page: Page | None = None
-    skipped: bool = False
-    sha256: str | None = None
-    error: tuple[str, str] | None = None
-
-
-def load_job(
-    job: Job, fingerprint: str, overwrite: bool, max_pixels: int, needs_image: bool = True
-) -> LoadResult:
-    """Worker: decide skip (finished before with the same bytes and options) or decode."""
-    try:
-        if not overwrite and job.sidecar.is_file() and (job.output.is_file() or not needs_image):
-            sha = file_sha256(job.source)
-            if sidecar.is_done(sidecar.read(job.sidecar), sha, fingerprint):
-                return LoadResult(job, skipped=True, sha256=sha)
-        return LoadResult(job, page=load_page(job.source, job.rel_path, max_pixels))
-    except PageError as exc:
-        return LoadResult(job, error=(exc.kind, str(exc)))
-    except OSError as exc:
-        return LoadResult(job, error=("unreadable", f"{job.source}: {exc.strerror or exc}"))
-
-
-@dataclass(frozen=True)
-class PageResult:
-    rel_path: str
-    status: str
-    error: tuple[str, str] | None = None
-    blocks: tuple[tuple[str, str | None], ...] = ()  # (render status, inpaint path)
-
-
-def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions) -> PageResult:
-    """Worker: letter the page, write image (+ clean background), then the sidecar."""
-    from imgtrans.stages.render import render
-
-    try:
-        [page] = render([page], options.render, options.target_lang)
-        assert page.output is not None
-        write_image(job.output, page.output, page.alpha)
-        out_doc: dict[str, Any] = {"path": job.output.name}
-        if options.keep_clean and page.clean is not None:
-            write_image(clean_path(job.output), page.clean, None)
-        doc = sidecar.page_json(page, run, job.output.name, "ok")
-        if options.keep_clean:
-            doc["output"] = {**out_doc, "clean": clean_path(job.output).name}
-        sidecar.write(job.sidecar, doc)
-    except ImgtransError as exc:
-        if not isinstance(exc, PageError):
-            raise
-        return _fail_page(page, job, run, (exc.kind, str(exc)))
-    except OSError as exc:
-        return _fail_page(page, job, run, ("write", f"{job.output}: {exc.strerror or exc}"))
-    stats = tuple(
-        (b.render.status if b.render else "untranslated", b.inpaint_path) for b in page.blocks
-    )
-    return PageResult(job.rel_path, "ok", blocks=stats)
-
-
-def write_ocr_sidecar(page: Page, job: Job, run: sidecar.RunInfo) -> PageResult:
-    """Worker for ``imgtrans ocr``: the sidecar alone, no image."""
-    try:
-        sidecar.write(job.sidecar, sidecar.page_json(page, run, None, "ok"))
-    except OSError as exc:
-        return PageResult(
-            job.rel_path, "failed", ("write", f"{job.sidecar}: {exc.strerror or exc}")
-        )
-    return PageResult(job.rel_path, "ok", blocks=tuple(("untranslated", None) for _ in page.blocks))
-
-
-def _fail_page(page: Page, job: Job, run: sidecar.RunInfo, error: tuple[str, str]) -> PageResult:
-    job.output.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):
-        sidecar.write(job.sidecar, sidecar.page_json(page, run, None, "failed", error))
-    return PageResult(job.rel_path, "failed", error)
-
-
-class InlineExecutor(Executor):
-    """Runs submitted work at once in this process (``--jobs 1``, and tests)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        fut: Future[Any] = Future()
-        try:
-            fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            fut.set_exception(exc)
-        return fut
 
 
 def default_jobs() -> int:
@@ -169,10 +82,63 @@ def default_jobs() -> int:
     )
 
 
-def make_pool(jobs: int) -> Executor:
-    if jobs <= 1:
-        return InlineExecutor()
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+@dataclass(frozen=True)
+class OomFailure:
+    """An item that ran out of memory even alone (returned by :func:`run_with_oom_backoff`)."""
+
+    message: str
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """CUDA OOM (``torch.cuda.OutOfMemoryError`` or a RuntimeError saying so) or MemoryError."""
+    if isinstance(exc, MemoryError):
+        return True
+    torch = sys.modules.get("torch")
+    oom_type = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    if oom_type is not None and isinstance(exc, oom_type):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _free_device_memory() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def run_with_oom_backoff(
+    fn: Callable[[list[T]], list[R]], items: Sequence[T], batch: int
+) -> list[R | OomFailure]:
+    """``fn`` over ``items`` in batches of ``batch``; on out-of-memory, halve the batch and
+    retry, down to one item. An item that runs out of memory alone comes back as an
+    :class:`OomFailure` in its place; every other result is ``fn``'s, in input order.
+    ``fn`` maps a list to a same-length list. The smaller batch is kept for the rest."""
+    out: list[R | OomFailure] = []
+    size = max(1, batch)
+    start = 0
+    while start < len(items):
+        chunk = list(items[start : start + size])
+        try:
+            results = fn(chunk)
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            _free_device_memory()
+            if len(chunk) > 1:
+                size = max(1, len(chunk) // 2)
+                log.warning("out of memory on %d pages: retrying %d at a time", len(chunk), size)
+                continue
+            out.append(
+                OomFailure(
+                    f"out of memory even alone ({type(exc).__name__}): try --batch-size 1, "
+                    "--device cpu or a smaller --max-pixels"
+                )
+            )
+            start += 1
+            continue
+        out.extend(results)
+        start += len(chunk)
+    return out
 
 
 class Pipeline:
@@ -196,6 +162,7 @@ class Pipeline:
         self.run_info = run_info
         self.progress = progress or NullProgress()
         self.summary = Summary()
+        self._stopping = False  # draining in-flight writes after a clean stop
         # (source, translation) of earlier pages, for context-aware translators.
         self._context: deque[ContextPair] = deque(maxlen=64)
 
@@ -204,130 +171,176 @@ class Pipeline:
         found = discover(inputs, opts.output, opts.target_lang, opts.format)
         for root in {job.output.parent for job in found.jobs} or {opts.output or Path.cwd()}:
             check_writable(root)
+        folders = {job.output.parent for job in found.jobs}
+        if removed := sidecar.sweep_temp_files(folders):
+            log.info("removed %d temp file(s) left by an interrupted run", removed)
         self.summary.total = len(found.jobs) + len(found.problems)
-        for path, reason in found.problems:
-            self.summary.add_failure(str(path), "input", reason)
-            log.warning("%s: %s", path, reason)
         self.progress.start(self.summary.total)
-        for path, _ in found.problems:
-            self.progress.advance(str(path), "failed")
+        for problem in found.problems:
+            self.summary.add_failure(str(problem.path), problem.kind, problem.message)
+            log.error("%s", problem.message)
+            self.progress.advance(str(problem.path), "failed")
+        self._check_fail_fast()
         jobs = opts.jobs or default_jobs()
-        pool = make_pool(jobs)
+        pool = WorkerPool(jobs)
         threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="translate")
         try:
             self._stream(found.jobs, pool, threads, window=max(2 * opts.batch_size, 2 * jobs))
         except BaseException:
             threads.shutdown(wait=False, cancel_futures=True)
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.abort()
             raise
+        finally:
+            self.summary.worker_restarts = pool.restarts
+            sidecar.sweep_temp_files(folders)
         threads.shutdown()
         pool.shutdown()
         return self.summary
 
     def _stream(
-        self, jobs: list[Job], pool: Executor, threads: ThreadPoolExecutor, window: int
+        self, jobs: list[Job], pool: WorkerPool, threads: ThreadPoolExecutor, window: int
     ) -> None:
         opts = self.options
-        writes: deque[tuple[Job, Future[PageResult]]] = deque()
+        writes: deque[tuple[Job, Task]] = deque()
         batch: list[tuple[Job, Page]] = []
-        for loaded in self._loaded(jobs, pool, window):
-            if loaded.skipped:
-                self.summary.skipped += 1
-                self.progress.advance(loaded.job.rel_path, "skipped")
-            elif loaded.page is None:
-                self._record_failure(
-                    loaded.job, loaded.error or ("unknown", "load failed"), loaded.sha256
-                )
-            else:
-                batch.append((loaded.job, loaded.page))
-            if len(batch) >= opts.batch_size:
+        try:
+            for loaded in self._loaded(jobs, pool, window):
+                if loaded.warning:
+                    self._warn(loaded.job, loaded.warning)
+                if loaded.skipped:
+                    self.summary.skipped += 1
+                    self.progress.advance(loaded.job.rel_path, "skipped")
+                elif loaded.page is None:
+                    self._record_failure(
+                        loaded.job, loaded.error or ("unknown", "load failed"), loaded.sha256
+                    )
+                else:
+                    page = loaded.page
+                    if loaded.warning:
+                        page = replace(page, notes=(*page.notes, loaded.warning))
+                    batch.append((loaded.job, page))
+                if len(batch) >= opts.batch_size:
+                    self._process(batch, pool, threads, writes)
+                    batch = []
+                while len(writes) > window:
+                    self._collect(pool, *writes.popleft())
+            if batch:
                 self._process(batch, pool, threads, writes)
-                batch = []
-            while len(writes) > window:
-                self._collect(*writes.popleft())
-        if batch:
-            self._process(batch, pool, threads, writes)
+        except (TranslatorError, FailFast):
+            # A clean stop: pages already being written are finished, so they stay done.
+            self._stopping = True
+            while writes:
+                self._collect(pool, *writes.popleft())
+            raise
         while writes:
-            self._collect(*writes.popleft())
+            self._collect(pool, *writes.popleft())
 
-    def _loaded(self, jobs: list[Job], pool: Executor, window: int) -> Iterator[LoadResult]:
+    def _loaded(self, jobs: list[Job], pool: WorkerPool, window: int) -> Iterator[LoadResult]:
         """Load results in input order with at most ``window`` loads in flight."""
         opts = self.options
         fingerprint = self.run_info.options_sha256
-        pending: deque[tuple[Job, Future[LoadResult]]] = deque()
-        todo = iter(jobs)
-        for job in todo:
+        pending: deque[Task] = deque()
+        for job in jobs:
             pending.append(
-                (
+                pool.submit(
+                    load_job,
                     job,
-                    pool.submit(
-                        load_job,
-                        job,
-                        fingerprint,
-                        opts.overwrite,
-                        opts.max_pixels,
-                        not self.ocr_only,
-                    ),
+                    fingerprint,
+                    opts.overwrite,
+                    opts.max_pixels,
+                    not self.ocr_only,
+                    label=str(job.source),
                 )
             )
             if len(pending) >= window:
-                yield self._result(*pending.popleft())
+                yield self._result(pool, pending.popleft())
         while pending:
-            yield self._result(*pending.popleft())
+            yield self._result(pool, pending.popleft())
 
     @staticmethod
-    def _result(job: Job, fut: Future[LoadResult]) -> LoadResult:
+    def _result(pool: WorkerPool, task: Task) -> LoadResult:
+        job: Job = task.args[0]
         try:
-            return fut.result()
-        except BrokenProcessPool:
-            return LoadResult(
-                job,
-                error=("worker_crashed", f"{job.source}: the worker process died while loading it"),
-            )
+            result: LoadResult = pool.result(task)
+        except PageError as exc:  # WorkerCrashed: the decoder killed its worker process
+            return LoadResult(job, error=(exc.kind, str(exc)))
+        return result
 
     def _process(
         self,
         batch: list[tuple[Job, Page]],
-        pool: Executor,
+        pool: WorkerPool,
         threads: ThreadPoolExecutor,
-        writes: deque[tuple[Job, Future[PageResult]]],
+        writes: deque[tuple[Job, Task]],
     ) -> None:
-        pages = [page for _, page in batch]
-        try:
-            pages = self.ocr(pages)
-            pages = mask_stage(pages, self.options.mask)
-        except PageError as exc:
-            for job, page in batch:
-                self._record_failure(job, (exc.kind, str(exc)), page.sha256)
+        batch = self._model_stage(batch, self._read_text)
+        if not batch:
             return
         if self.translator is None or self.inpainter is None:
-            for (job, _), page in zip(batch, pages, strict=True):
-                writes.append((job, pool.submit(write_ocr_sidecar, page, job, self.run_info)))
+            for job, page in batch:
+                task = pool.submit(
+                    write_ocr_sidecar, page, job, self.run_info, label=str(job.source)
+                )
+                writes.append((job, task))
             return
         target = self.options.target_lang
-        translated = [
-            threads.submit(translate_page, page, self.translator, target) for page in pages
-        ]
-        cleaned = self.inpainter(pages)
-        for (job, _), clean_page, fut in zip(batch, cleaned, translated, strict=True):
-            try:
-                page = fut.result()
-            except TranslatorError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - one page's translation failing is that page's failure
-                self._record_failure(
-                    job,
-                    ("translate", f"{job.source}: {type(exc).__name__}: {exc}"),
-                    clean_page.sha256,
-                )
+        context = self._context_window()
+        translated = {
+            job.rel_path: threads.submit(translate_page, page, self.translator, target, context)
+            for job, page in batch
+        }
+        for job, clean_page in self._model_stage(batch, self.inpainter):
+            done = self._translation(job, translated[job.rel_path], clean_page.sha256)
+            if done is None:
                 continue
+            self._remember(done)
             merged = replace(
-                page,
+                done,
                 clean=clean_page.clean,
                 mask=clean_page.mask,
-                blocks=_merge_inpaint(page, clean_page),
+                blocks=_merge_inpaint(done, clean_page),
             )
-            writes.append((job, pool.submit(finish_page, merged, job, self.run_info, self.options)))
+            task = pool.submit(
+                finish_page, merged, job, self.run_info, self.options, label=str(job.source)
+            )
+            writes.append((job, task))
+
+    def _read_text(self, pages: list[Page]) -> list[Page]:
+        return mask_stage(self.ocr(pages), self.options.mask)
+
+    def _model_stage(
+        self, batch: list[tuple[Job, Page]], stage: Callable[[list[Page]], list[Page]]
+    ) -> list[tuple[Job, Page]]:
+        """Run a main-process model stage with OOM back-off; failed pages are recorded and
+        dropped from the batch."""
+        try:
+            results = run_with_oom_backoff(stage, [page for _, page in batch], len(batch))
+        except PageError as exc:
+            for job, page in batch:
+                self._record_failure(job, (exc.kind, f"{job.source}: {exc}"), page.sha256)
+            return []
+        kept = []
+        for (job, page), result in zip(batch, results, strict=True):
+            if isinstance(result, OomFailure):
+                self._record_failure(
+                    job, ("out_of_memory", f"{job.source}: {result.message}"), page.sha256
+                )
+            else:
+                kept.append((job, result))
+        return kept
+
+    def _translation(self, job: Job, fut: Future[Page], sha256: str) -> Page | None:
+        """The translated page, or None when this page's translation failed (recorded).
+        A :class:`TranslatorError` (auth, quota) stops the run."""
+        try:
+            return fut.result()
+        except TranslatorError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one page's translation failing is that page's failure
+            self._record_failure(
+                job, ("translate", f"{job.source}: {type(exc).__name__}: {exc}"), sha256
+            )
+            return None
 
     def _context_window(self) -> tuple[ContextPair, ...]:
         """Blocks of the last ``--context-pages`` pages of earlier batches (pages of one batch
@@ -342,13 +355,11 @@ class Pipeline:
             if block.translation:
                 self._context.append(ContextPair(block.text, block.translation))
 
-    def _collect(self, job: Job, fut: Future[PageResult]) -> None:
+    def _collect(self, pool: WorkerPool, job: Job, task: Task) -> None:
         try:
-            result = fut.result()
-        except BrokenProcessPool:
-            result = PageResult(
-                job.rel_path, "failed", ("worker_crashed", f"{job.source}: the worker process died")
-            )
+            result: PageResult = pool.result(task)
+        except PageError as exc:  # WorkerCrashed
+            result = PageResult(job.rel_path, "failed", (exc.kind, str(exc)))
         if result.status == "ok":
             self.summary.done += 1
             for status, path in result.blocks:
@@ -359,29 +370,38 @@ class Pipeline:
                     self.summary.inpaint_paths[path] = self.summary.inpaint_paths.get(path, 0) + 1
         else:
             kind, message = result.error or ("unknown", "")
+            if kind == "worker_crashed":  # the worker could not write the failed sidecar
+                self._write_failed_sidecar(job, kind, message, None)
             self.summary.add_failure(job.rel_path, kind, message)
             log.error("%s", message)
         self.progress.advance(job.rel_path, result.status)
         self._check_fail_fast()
 
     def _check_fail_fast(self) -> None:
-        if self.options.fail_fast and self.summary.failed:
+        if self.options.fail_fast and self.summary.failed and not self._stopping:
             first = self.summary.failures[0]
             raise FailFast(f"stopped at the first failure (--fail-fast): {first['message']}")
+
+    def _warn(self, job: Job, message: str) -> None:
+        self.summary.warnings.append({"path": job.rel_path, "message": message})
+        log.warning("%s", message)
 
     def _record_failure(self, job: Job, error: tuple[str, str], sha256: str | None) -> None:
         kind, message = error
         self.summary.add_failure(job.rel_path, kind, message)
         log.error("%s", message)
-        try:
-            job.output.unlink(missing_ok=True)
-            sidecar.write(
-                job.sidecar, sidecar.failed_json(job.rel_path, sha256, self.run_info, kind, message)
-            )
-        except OSError as exc:
-            log.error("cannot write the sidecar of %s: %s", job.rel_path, exc.strerror or exc)
+        self._write_failed_sidecar(job, kind, message, sha256)
         self.progress.advance(job.rel_path, "failed")
         self._check_fail_fast()
+
+    def _write_failed_sidecar(self, job: Job, kind: str, message: str, sha256: str | None) -> None:
+        """Best effort: when even this fails (disk full), the run summary still has it."""
+        try:
+            job.output.unlink(missing_ok=True)
+            doc = sidecar.failed_json(job.rel_path, sha256, self.run_info, kind, message)
+            sidecar.write(job.sidecar, doc)
+        except OSError as exc:
+            log.error("cannot write the sidecar of %s: %s", job.rel_path, exc.strerror or exc)
 
 
 def _merge_inpaint(translated: Page, cleaned: Page) -> tuple[Any, ...]:

@@ -8,14 +8,17 @@ and ``imgtrans render`` read it back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from imgtrans.page import Page, TextBlock
 
@@ -151,19 +154,83 @@ def _run_json(run: RunInfo) -> dict[str, Any]:
     }
 
 
+TEMP_SUFFIX = ".imgtrans.part"
+_IN_PROGRESS: set[str] = set()  # temp files this process is writing now
+_TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+" + re.escape(TEMP_SUFFIX) + "$")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync, rename over ``path``."""
+    """Write ``data`` to a temp file beside ``path``, fsync, rename over ``path``.
+
+    The temp file is ``.<name>.<pid>.<random>.imgtrans.part``: on any error (disk full,
+    SIGTERM in a worker) it is removed; if the process is killed outright, the pid in its
+    name lets :func:`sweep_temp_files` of a later run remove it safely.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent
+    )
+    _IN_PROGRESS.add(tmp)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            write_all(fh, data)
             fh.flush()
             os.fsync(fh.fileno())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    finally:
+        _IN_PROGRESS.discard(tmp)
+
+
+def remove_temp_files_in_progress() -> None:
+    """Remove this process's half-written temp files (a worker's SIGTERM handler calls this
+    just before the worker exits)."""
+    for tmp in list(_IN_PROGRESS):
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+
+
+def write_all(fh: BinaryIO, data: bytes, chunk: int = 1 << 20) -> None:
+    """Write ``data`` in chunks (a fault-injection point for disk-full tests)."""
+    view = memoryview(data)
+    for start in range(0, len(view), chunk):
+        fh.write(view[start : start + chunk])
+
+
+def sweep_temp_files(folders: Iterable[Path]) -> int:
+    """Remove temp files of dead imgtrans processes (killed mid-write) from ``folders``.
+
+    Temp files of live processes (another imgtrans run writing the same tree) are kept.
+    Returns how many were removed.
+    """
+    removed = 0
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.match(entry.name)
+            if match is None or _pid_alive(int(match.group(1))):
+                continue
+            with contextlib.suppress(OSError):
+                Path(entry.path).unlink()
+                removed += 1
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write(path: Path, doc: dict[str, Any]) -> None:
@@ -172,13 +239,27 @@ def write(path: Path, doc: dict[str, Any]) -> None:
 
 def read(path: Path) -> dict[str, Any] | None:
     """The sidecar at ``path``, or None when absent, unreadable, not UTF-8 or not ours."""
+    return read_checked(path)[0]
+
+
+def read_checked(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(sidecar, None), or (None, why it cannot be used) for a corrupt / foreign file, or
+    (None, None) when there is no file."""
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"cannot be read ({exc.strerror or exc})"
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "is not UTF-8"
+    except json.JSONDecodeError as exc:
+        return None, f"is not valid JSON ({exc.msg} at line {exc.lineno})"
     if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
-        return None
-    return doc
+        return None, f"is not an imgtrans sidecar of schema version {SCHEMA_VERSION}"
+    return doc, None
 
 
 def is_done(doc: dict[str, Any] | None, sha256: str, options_sha256: str) -> bool:

@@ -10,13 +10,17 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from imgtrans import sidecar
+from imgtrans.discover import Job
 from imgtrans.errors import PageError
 from imgtrans.page import Page
+from imgtrans.pool import inject_fault
 
 MIN_SIDE = 8  # smaller images cannot hold readable text
 
@@ -47,7 +51,7 @@ def decode(
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             Image.MAX_IMAGE_PIXELS = max_pixels
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             w, h = img.size
             if w * h > max_pixels:
                 raise PageError(
@@ -55,8 +59,9 @@ def decode(
                     f"{path}: {w}x{h} = {w * h} pixels is over the limit "
                     f"of {max_pixels} (raise it with --max-pixels)",
                 )
-            if getattr(img, "n_frames", 1) > 1:
-                notes.append(f"animated ({img.n_frames} frames): first frame translated")
+            frames = int(getattr(img, "n_frames", 1))
+            if frames > 1:
+                notes.append(f"animated ({frames} frames): first frame translated")
             img.seek(0)
             img.load()
             img = ImageOps.exif_transpose(img) or img
@@ -123,3 +128,42 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    job: Job
+    page: Page | None = None
+    skipped: bool = False
+    sha256: str | None = None
+    error: tuple[str, str] | None = None
+    warning: str | None = None  # e.g. the earlier sidecar was corrupt (treated as absent)
+
+
+def load_job(
+    job: Job, fingerprint: str, overwrite: bool, max_pixels: int, needs_image: bool = True
+) -> LoadResult:
+    """Worker: decide skip (finished before with the same bytes and options) or decode."""
+    inject_fault("load", job.rel_path)
+    warning = None
+    try:
+        if not overwrite:
+            doc, problem = sidecar.read_checked(job.sidecar)
+            if problem:
+                warning = (
+                    f"{job.sidecar}: the sidecar of an earlier run {problem}; treated as absent"
+                )
+            elif doc is not None and (job.output.is_file() or not needs_image):
+                sha = file_sha256(job.source)
+                if sidecar.is_done(doc, sha, fingerprint):
+                    return LoadResult(job, skipped=True, sha256=sha)
+        page = load_page(job.source, job.rel_path, max_pixels)
+        return LoadResult(job, page=page, warning=warning)
+    except PageError as exc:
+        return LoadResult(job, error=(exc.kind, str(exc)), warning=warning)
+    except OSError as exc:
+        error = ("unreadable", f"{job.source}: {exc.strerror or exc}")
+        return LoadResult(job, error=error, warning=warning)
+    except Exception as exc:  # noqa: BLE001 - a decoder bug on one file must not stop the batch
+        error = ("decode_error", f"{job.source}: {type(exc).__name__}: {exc}")
+        return LoadResult(job, error=error, warning=warning)

@@ -1,0 +1,193 @@
+"""The worker pool: process pool work that survives a dying worker and ends with the run.
+
+A worker that dies (segfault in a codec, the kernel's OOM killer, ``os._exit``) breaks a
+``ProcessPoolExecutor``: every task in flight fails with ``BrokenProcessPool``. This pool
+then starts a fresh executor and reruns each of those tasks alone, so only the task that
+kills a worker again fails (:class:`WorkerCrashed`, a per-page error) and the others finish.
+
+Workers ignore SIGINT (the main process decides what an interrupt means), remove their
+half-written temp file and exit at once on SIGTERM, and exit when the main process is gone
+(``kill -9``), so no orphan keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from imgtrans import sidecar
+from imgtrans.errors import PageError
+
+log = logging.getLogger(__name__)
+
+FAULT_ENV = "IMGTRANS_FAULT_INJECT"
+PARENT_POLL_S = 0.5
+
+
+class WorkerCrashed(PageError):
+    """The worker process died while working on this task (and again when run alone)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("worker_crashed", message)
+
+
+class InlineExecutor(Executor):
+    """Runs submitted work at once in this process (``--jobs 1``, and tests)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+@dataclass
+class Task:
+    """One submitted call; ``future`` is replaced when the task is rerun after a crash."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    label: str
+    future: Future[Any]
+    id: int = field(default=0)
+
+
+def inject_fault(stage: str, key: str) -> None:
+    """Test hook: ``IMGTRANS_FAULT_INJECT=crash:<stage>:<key>[,...]`` kills the worker process
+    that runs ``stage`` (``load`` or ``finish``) for ``key`` (the page's relative path), as a
+    segfault or the OOM killer would. Never acts in the main process (``--jobs 1``)."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec or multiprocessing.parent_process() is None:
+        return
+    if f"crash:{stage}:{key}" in spec.split(","):
+        os._exit(70)
+
+
+def _worker_init(parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    # Exit at once, wherever the worker is (an exception could be caught by the executor's
+    # own result-sending code and leave the worker blocked); only the half-written temp file
+    # needs removing.
+    sidecar.remove_temp_files_in_progress()
+    os._exit(128 + signum)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """End this worker when the main process is gone (killed with SIGKILL)."""
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+class WorkerPool:
+    """``jobs`` spawn-context worker processes (``jobs <= 1``: run inline)."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._executor = self._new_executor()
+        self._tasks: dict[int, Task] = {}
+        self._ids = count()
+        self.restarts = 0
+
+    def _new_executor(self) -> Executor:
+        if self.jobs <= 1:
+            return InlineExecutor()
+        return ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
+
+    def submit(self, fn: Callable[..., Any], *args: Any, label: str = "") -> Task:
+        try:
+            fut = self._executor.submit(fn, *args)
+        except BrokenProcessPool as exc:  # broke since the last result(): recover there
+            fut = Future()
+            fut.set_exception(exc)
+        task = Task(fn, args, label, fut, next(self._ids))
+        self._tasks[task.id] = task
+        return task
+
+    def result(self, task: Task) -> Any:
+        """The task's return value; raises what it raised, or :class:`WorkerCrashed`."""
+        try:
+            try:
+                return task.future.result()
+            except BrokenProcessPool:
+                self._recover()
+            return task.future.result()
+        finally:
+            self._tasks.pop(task.id, None)
+
+    def _recover(self) -> None:
+        """Fresh executor; rerun every task the crash took down, one at a time."""
+        outstanding = list(self._tasks.values())
+        wait_futures([t.future for t in outstanding], timeout=30)
+        hit = [t for t in outstanding if _broken(t.future)]
+        log.warning(
+            "a worker process died; restarting the pool and retrying %d page(s) one by one",
+            len(hit),
+        )
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._new_executor()
+        self.restarts += 1
+        for task in hit:
+            fut = self._executor.submit(task.fn, *task.args)
+            wait_futures([fut])
+            if _broken(fut):
+                fut = Future()
+                fut.set_exception(
+                    WorkerCrashed(
+                        f"{task.label}: the worker process died on this page (crash or "
+                        "killed for memory; try a smaller --max-pixels or fewer --jobs)"
+                    )
+                )
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+            task.future = fut
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    def abort(self, grace: float = 3.0) -> None:
+        """Stop now: queued work is cancelled, work in progress gets ``grace`` seconds to
+        finish, then its workers are terminated (SIGTERM: temp files are removed)."""
+        executor = self._executor
+        procs = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(2.0)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+
+
+def _broken(fut: Future[Any]) -> bool:
+    if not fut.done():
+        return True
+    return not fut.cancelled() and isinstance(fut.exception(), BrokenProcessPool)
