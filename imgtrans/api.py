@@ -85,7 +85,7 @@ def make_inpainter(options: InpaintOptions, device: str) -> Any:
         from imgtrans.models.lama_runner import LamaInpainter
 
         lama = LamaInpainter.load(torch.device(device), compile=options.compile)
-    except MissingModelError as exc:
+    except MissingModelError:
         if options.inpainter == "lama":
             raise
         log.info(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from imgtrans.sidecar import atomic_write_bytes
 
-_FORMATS = {
+_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
     ".jpg": ("JPEG", {"quality": 92, "subsampling": 0}),
     ".jpeg": ("JPEG", {"quality": 92, "subsampling": 0}),
     ".png": ("PNG", {"compress_level": 3}),

@@ -207,3 +207,20 @@ def test_signals_are_130_and_143_and_leave_no_partial_files(
         doc = json.loads(sc.read_text("utf-8"))
         assert doc["status"] == "ok"
         assert (out / doc["output"]["path"]).stat().st_size > 0
+
+
+def test_a_character_no_font_has_fails_only_its_page(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    save(draw(640, 300, [Text("Good morning!", (40, 60), 40, font=FONT_KO)]), src / "a.png")
+    save(draw(640, 300, [Text("Good night!", (40, 60), 40, font=FONT_KO)]), src / "b.png")
+    tm = tmp_path / "tm.tsv"
+    tm.write_text("Good morning!\t좋은 아침!\nGood night!\t잘 자 \U000f0001\n", encoding="utf-8")
+    code, out = invoke(
+        "translate", src, "--to", "ko", "--tm", tm, "-o", tmp_path / "out", "-j", "1"
+    )
+    assert code == ExitCode.SOME_FAILED, out
+    ok = json.loads((tmp_path / "out" / "a.imgtrans.json").read_text("utf-8"))
+    bad = json.loads((tmp_path / "out" / "b.imgtrans.json").read_text("utf-8"))
+    assert ok["status"] == "ok" and bad["status"] == "failed"
+    assert bad["error"]["kind"] == "missing_font" and "U+F0001" in bad["error"]["message"]
+    assert not (tmp_path / "out" / "b.png").exists()

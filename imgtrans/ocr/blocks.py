@@ -92,7 +92,7 @@ def _ink_span(gray: np.ndarray, box: BBox, vertical: bool) -> tuple[int, int]:
     hits = np.flatnonzero(profile)
     origin = box.x0 if vertical else box.y0
     if hits.size == 0:
-        return (origin, origin + len(profile))
+        return (origin, origin + int(profile.size))
     return (origin + int(hits[0]), origin + int(hits[-1]) + 1)
 
 

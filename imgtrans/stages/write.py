@@ -14,7 +14,7 @@ from typing import Any
 
 from imgtrans import sidecar
 from imgtrans.discover import Job
-from imgtrans.errors import ImgtransError, PageError
+from imgtrans.errors import ImgtransError, MissingFontError, PageError
 from imgtrans.options import RunOptions
 from imgtrans.output import clean_path, write_image
 from imgtrans.page import Page
@@ -46,7 +46,9 @@ def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions)
             doc["output"] = {**out_doc, "clean": clean_path(job.output).name}
         sidecar.write(job.sidecar, doc)
     except ImgtransError as exc:
-        if not isinstance(exc, PageError):
+        # A character no font has, in one page's translation (an emoji from an LLM, say),
+        # fails that page; the target script itself was checked before the run started.
+        if not isinstance(exc, PageError | MissingFontError):
             raise
         return fail_page(page, job, run, (exc.kind, str(exc)))
     except OSError as exc:
