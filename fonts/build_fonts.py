@@ -38,7 +38,7 @@ SOURCE_SHA256 = "faa5f3656a78b2e2d450d27fe8382c778bc2b6bb5ea29c986664a6a435056ce
 FONTS_DIR = Path(__file__).resolve().parent
 
 # Face numbers inside NotoSansCJK-Bold.ttc.
-FACE_JP, FACE_KR, FACE_SC = 0, 1, 2
+FACE_JP, FACE_KR, FACE_SC, FACE_TC = 0, 1, 2, 3
 
 # GSUB/GPOS features kept: composition, localisation, kerning, proportional/half widths and
 # every vertical-writing feature (vert/vrt2 glyph forms, vkrn/vpal/vhal positioning).
@@ -111,6 +111,19 @@ def gb_2312() -> list[int]:
     )
 
 
+def big5_level1() -> list[int]:
+    """Big5: symbols (lead bytes A1-A3) and the 5,401 frequently used hanzi (A4-C6)."""
+    out = []
+    for lead in range(0xA1, 0xC7):
+        for trail in (*range(0x40, 0x7F), *range(0xA1, 0xFF)):
+            try:
+                ch = bytes([lead, trail]).decode("big5")
+            except UnicodeDecodeError:
+                continue
+            out.extend(ord(c) for c in ch)
+    return out
+
+
 @dataclass(frozen=True)
 class FontSpec:
     """One output font: which face of the TTC and which code points."""
@@ -128,6 +141,9 @@ def font_specs() -> list[FontSpec]:
         ),
         FontSpec(
             "NotoSansSC-Bold-subset.otf", FACE_SC, tuple(sorted(set(COMMON + KANA + gb_2312())))
+        ),
+        FontSpec(
+            "NotoSansTC-Bold-subset.otf", FACE_TC, tuple(sorted(set(COMMON + KANA + big5_level1())))
         ),
     ]
 

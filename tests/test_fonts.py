@@ -17,6 +17,7 @@ FONTS = Path(__file__).resolve().parent.parent / "fonts"
 KR = FONTS / "NotoSansKR-Bold-subset.otf"
 JP = FONTS / "NotoSansJP-Bold-subset.otf"
 SC = FONTS / "NotoSansSC-Bold-subset.otf"
+TC = FONTS / "NotoSansTC-Bold-subset.otf"
 
 PRINTABLE_ASCII = [chr(c) for c in range(0x20, 0x7F)]
 KANA = [chr(c) for c in range(0x3041, 0x3097)] + [chr(c) for c in range(0x30A1, 0x30FB)]
@@ -27,6 +28,9 @@ COMMON_KANJI = (
     "私何今言思行来話時間会食飲帰待逃走誰俺僕君彼絶対"
 )
 COMMON_HANZI = "我你他她们这那说吗呢的是了不在有个来去对为什么时候没关系谢请问帮忙快走开门"
+COMMON_TRADITIONAL = (
+    "我你他她們這那說嗎呢的是了不在有個來去對為什麼時候沒關係謝請問幫忙快走開門圖書館"
+)
 PUNCT = "、。，．！？「」『』（）…ー〜・"
 
 
@@ -47,11 +51,11 @@ def missing(path: Path, chars: list[str] | str) -> list[str]:
 
 
 def test_fonts_folder_holds_fonts_licence_and_stays_small() -> None:
-    for path in (KR, JP, SC, FONTS / "OFL.txt", FONTS / "README.md"):
+    for path in (KR, JP, SC, TC, FONTS / "OFL.txt", FONTS / "README.md"):
         assert path.is_file(), path
     assert "SIL OPEN FONT LICENSE Version 1.1" in (FONTS / "OFL.txt").read_text(encoding="utf-8")
     total = sum(p.stat().st_size for p in FONTS.iterdir() if p.is_file())
-    assert total < 12 * 1024 * 1024
+    assert total < 15 * 1024 * 1024
 
 
 def test_kr_font_covers_every_hangul_syllable_and_ascii() -> None:
@@ -65,12 +69,13 @@ def test_kr_font_covers_every_hangul_syllable_and_ascii() -> None:
 
 
 def test_jp_and_sc_fonts_cover_kana_kanji_and_punctuation() -> None:
-    for path in (JP, SC):
+    for path in (JP, SC, TC):
         assert missing(path, KANA) == []
         assert missing(path, PRINTABLE_ASCII) == []
         assert missing(path, PUNCT) == []
     assert missing(JP, COMMON_KANJI) == []
     assert missing(SC, COMMON_HANZI) == []
+    assert missing(TC, COMMON_TRADITIONAL) == []
 
 
 def test_jp_font_holds_all_jis_x_0208_kanji() -> None:
@@ -85,7 +90,7 @@ def test_jp_font_holds_all_jis_x_0208_kanji() -> None:
     assert missing(JP, kanji) == []
 
 
-@pytest.mark.parametrize("path", [KR, JP, SC], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [KR, JP, SC, TC], ids=lambda p: p.name)
 def test_vertical_and_kerning_features_are_kept(path: Path) -> None:
     gsub = feature_tags(path, "GSUB")
     gpos = feature_tags(path, "GPOS")

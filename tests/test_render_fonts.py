@@ -96,3 +96,9 @@ def test_fontconfig_extends_the_chain(latin_only: Path) -> None:
     assert found.origin == "fontconfig" and ord("한") in fonts._coverage(found.path, found.index)
     chain = FontChain.of([FontSpec(latin_only)], "en", system_fonts=True).covering("OK 한")
     assert chain.specs[-1] == found and chain.font_index("한") == len(chain.specs) - 1
+
+
+def test_traditional_chinese_is_drawn_with_the_shipped_tc_font() -> None:
+    chain = FontChain.of(shipped_fonts("zh-Hant"), "zh-Hant", system_fonts=False)
+    assert chain.specs[0].path.name == "NotoSansTC-Bold-subset.otf"
+    assert chain.missing("說這們圖書館裡發現了什麼") == []

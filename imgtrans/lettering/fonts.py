@@ -29,14 +29,15 @@ log = logging.getLogger(__name__)
 KR_FONT = "NotoSansKR-Bold-subset.otf"
 JP_FONT = "NotoSansJP-Bold-subset.otf"
 SC_FONT = "NotoSansSC-Bold-subset.otf"
+TC_FONT = "NotoSansTC-Bold-subset.otf"
 # Own script's font first; the others fill gaps (the JP subset holds JIS kanji, the SC
 # subset GB 2312 hanzi, the KR subset Hangul).
 _SHIPPED = {
-    "ko": (KR_FONT, JP_FONT, SC_FONT),
-    "ja": (JP_FONT, SC_FONT, KR_FONT),
-    "zh": (SC_FONT, JP_FONT, KR_FONT),
-    "zh-hant": (JP_FONT, SC_FONT, KR_FONT),
-    "latin": (KR_FONT, JP_FONT, SC_FONT),
+    "ko": (KR_FONT, JP_FONT, SC_FONT, TC_FONT),
+    "ja": (JP_FONT, SC_FONT, TC_FONT, KR_FONT),
+    "zh": (SC_FONT, TC_FONT, JP_FONT, KR_FONT),
+    "zh-hant": (TC_FONT, JP_FONT, SC_FONT, KR_FONT),
+    "latin": (KR_FONT, JP_FONT, SC_FONT, TC_FONT),
 }
 _TRADITIONAL = ("hant", "tw", "hk", "mo")
 _FC_LANG = {"ko": "ko", "ja": "ja", "zh": "zh-cn", "latin": "en"}
