@@ -125,6 +125,20 @@ Quiet = Annotated[
     bool, typer.Option("--quiet", "-q", help="Only warnings and errors; no progress bar.")
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
+BatchSize = Annotated[int, typer.Option("--batch-size", help="Pages per model batch.")]
+Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
+Fonts = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--font", help="Font file tried before the shipped ones (repeatable: a fallback chain)."
+    ),
+]
+LetterDirection = Annotated[
+    str,
+    typer.Option(
+        "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
+    ),
+]
 JsonOut = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
 ]
@@ -197,22 +211,12 @@ def translate(
         bool,
         typer.Option("--compile", help="torch.compile LaMa (slow start, faster on long GPU runs)."),
     ] = False,
-    font: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--font", help="Font file tried before the shipped ones (repeatable: a fallback chain)."
-        ),
-    ] = None,
-    direction: Annotated[
-        str,
-        typer.Option(
-            "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
-        ),
-    ] = "auto",
+    font: Fonts = None,
+    direction: LetterDirection = "auto",
     fmt: Annotated[
         str, typer.Option("--format", help="Output format: same (as input), png, jpg, webp.")
     ] = "same",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Pages per model batch.")] = 4,
+    batch_size: BatchSize = 4,
     jobs: Annotated[
         int,
         typer.Option(
@@ -221,7 +225,7 @@ def translate(
             help="Worker processes for decode/render/encode (0: one per core, max 8; 1: no pool).",
         ),
     ] = 0,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: Device = "auto",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images whose sidecar says they are done.")
     ] = False,
@@ -309,11 +313,11 @@ def ocr(
     inputs: Inputs,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for the sidecars.")],
     source: Annotated[str, typer.Option("--from", help="Source language, or auto.")] = "auto",
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Pages per model batch.")] = 4,
+    batch_size: BatchSize = 4,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Worker processes for decoding (0: one per core).")
     ] = 0,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    device: Device = "auto",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images already done.")
     ] = False,
@@ -346,16 +350,8 @@ def render(
         list[Path],
         typer.Argument(help="Output folders (searched for *.imgtrans.json) and/or sidecar files."),
     ],
-    font: Annotated[
-        list[Path] | None,
-        typer.Option("--font", help="Font file tried before the shipped ones (repeatable)."),
-    ] = None,
-    direction: Annotated[
-        str,
-        typer.Option(
-            "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
-        ),
-    ] = "auto",
+    font: Fonts = None,
+    direction: LetterDirection = "auto",
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first sidecar that fails.")
     ] = False,
