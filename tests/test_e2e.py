@@ -119,3 +119,36 @@ def test_readme_example_translates_every_block(tmp_path: Path) -> None:
         blocks = [b for b in doc["blocks"] if b["translate"]]
         assert len(blocks) == len(truth[page]["blocks"]), (page, [b["text"] for b in blocks])
         assert all(b["translation"] and b["render"]["status"] == "ok" for b in blocks), page
+
+
+@pytest.mark.parametrize(
+    ("fmt", "suffix", "pil"),
+    [("jpg", ".jpg", "JPEG"), ("webp", ".webp", "WEBP"), ("same", ".png", "PNG")],
+)
+def test_output_format_and_alpha(tmp_path: Path, fmt: str, suffix: str, pil: str) -> None:
+    rgb = draw(480, 200, [Text("Where is the station?", (20, 60), 36, font=FONT_KO)])
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:, :40] = 0  # a transparent strip on the left
+    Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp_path / "a.png")
+    tm = tmp_path / "tm.tsv"
+    tm.write_text("Where is the station?\t역은 어디에 있나요?\n", encoding="utf-8")
+    code, out = run(
+        "translate",
+        tmp_path / "a.png",
+        "--to",
+        "ko",
+        "--tm",
+        tm,
+        "-o",
+        tmp_path / "out",
+        "--format",
+        fmt,
+    )
+    assert code == 0, out
+    written = Image.open(tmp_path / "out" / f"a{suffix}")
+    assert written.format == pil and written.size == (480, 200)
+    doc = json.loads((tmp_path / "out" / "a.imgtrans.json").read_text("utf-8"))
+    assert doc["output"]["path"] == f"a{suffix}" and doc["blocks"][0]["translation"]
+    if pil != "JPEG":  # alpha survives where the format has it
+        assert written.mode == "RGBA"
+        assert np.array_equal(np.asarray(written)[:, :, 3], alpha)
