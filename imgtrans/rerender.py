@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from imgtrans import sidecar
+from imgtrans.discover import SIDECAR_SUFFIX
 from imgtrans.errors import NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
 from imgtrans.output import write_image
@@ -48,7 +49,7 @@ def find_sidecars(targets: list[Path]) -> list[Path]:
     found: list[Path] = []
     for target in targets:
         if target.is_dir():
-            found.extend(sorted(target.rglob("*" + sidecar_suffix())))
+            found.extend(sorted(target.rglob("*" + SIDECAR_SUFFIX)))
         elif target.is_file():
             found.append(target)
         else:
@@ -56,12 +57,6 @@ def find_sidecars(targets: list[Path]) -> list[Path]:
     if not found:
         raise NoInputError("no sidecars (*.imgtrans.json) found in " + ", ".join(map(str, targets)))
     return found
-
-
-def sidecar_suffix() -> str:
-    from imgtrans.discover import SIDECAR_SUFFIX
-
-    return SIDECAR_SUFFIX
 
 
 def inside(folder: Path, name: object, what: str) -> Path:
