@@ -15,6 +15,7 @@ import pytest
 from drawing import FONT_KO, Text, draw, save
 from typer.testing import CliRunner
 
+import imgtrans as imgtrans_package
 from imgtrans.cli import app
 from imgtrans.errors import ExitCode
 
@@ -186,3 +187,121 @@ def test_copying_the_fixture_tree_is_what_cp_r_gives(tmp_path: Path) -> None:
         shutil.copytree(tmp_path / root, copy / root)
     images = {k for k in tree(out) if k.endswith(".png")}
     assert images == set(tree(copy))
+
+
+# 3. Hand edits are kept ----------------------------------------------------------------
+
+
+def edit_translation(sidecar: Path, text: str) -> None:
+    data = doc(sidecar)
+    data["blocks"][0]["translation"] = text
+    sidecar.write_text(json.dumps(data), "utf-8")  # ASCII with \\u escapes, as editors may
+
+
+def test_a_sidecar_edited_by_hand_is_not_overwritten_by_a_rerun(tmp_path: Path, tm: Path) -> None:
+    page(tmp_path / "in" / "p.png", "Hello")
+    page(tmp_path / "in" / "q.png", "World")
+    out = tmp_path / "out"
+    assert run(tmp_path / "in", "--tm", tm, "-o", out)[0] == 0
+    edit_translation(out / "p.imgtrans.json", "수정")
+    rendered = runner.invoke(app, ["render", str(out)])
+    assert rendered.exit_code == 0, rendered.output
+    # Any changed option makes a rerun redo the pages; the edited one is kept, and said so.
+    code, summary, output = run(tmp_path / "in", "--tm", tm, "-o", out, "--direction", "vertical")
+    assert code == 0, output
+    assert (summary["done"], summary["skipped"]) == (1, 1)
+    [warning] = summary["warnings"]
+    assert warning["path"] == "p.png"
+    assert str(out / "p.imgtrans.json") in warning["message"]
+    assert "edited" in warning["message"] and "--overwrite" in warning["message"]
+    assert doc(out / "p.imgtrans.json")["blocks"][0]["translation"] == "수정"
+    code, summary, _ = run(tmp_path / "in", "--tm", tm, "-o", out, "--overwrite")
+    assert (code, summary["done"]) == (0, 2)
+    assert doc(out / "p.imgtrans.json")["blocks"][0]["translation"] == "안녕"
+
+
+# 12. A valid image without text is an ordinary page ------------------------------------
+
+
+def test_images_without_text_pass_through(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", (1, 1), "white").save(src / "dot.png")
+    Image.new("RGB", (200, 100), "white").save(src / "blank.png")
+    ramp = np.linspace(0, 255, 160 * 120 * 3).reshape(120, 160, 3).astype(np.uint8)
+    Image.fromarray(ramp).save(src / "photo.jpg")
+    out = tmp_path / "out"
+    code, summary, output = run(src, "-t", "none", "-o", out, "--format", "webp")
+    assert code == 0, output
+    assert summary["done"] == 3
+    for name, size in (("dot", (1, 1)), ("blank", (200, 100)), ("photo", (160, 120))):
+        data = doc(out / f"{name}.imgtrans.json")
+        assert (data["status"], data["blocks"]) == ("ok", [])
+        with Image.open(out / f"{name}.webp") as img:
+            assert (img.format, img.size) == ("WEBP", size)
+    ocr = runner.invoke(app, ["ocr", str(src / "dot.png"), "-o", str(tmp_path / "ocr")])
+    assert ocr.exit_code == 0, ocr.output
+    assert doc(tmp_path / "ocr" / "dot.imgtrans.json")["status"] == "ok"
+
+
+# 8. Names that are not UTF-8, names near the length limit ------------------------------
+
+REPO = Path(imgtrans_package.__file__).resolve().parent.parent  # the imgtrans under test
+
+
+def imgtrans(*args: object, cwd: Path) -> tuple[int, dict, str]:
+    """The CLI in its own process with a UTF-8 locale (stdout is strict about encoding)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONIOENCODING", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "imgtrans", *map(str, args), "--json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    out = proc.stdout.decode("utf-8").strip().splitlines()
+    summary = json.loads(out[-1]) if out else {}
+    return proc.returncode, summary, proc.stderr.decode("utf-8", "replace")
+
+
+def test_names_that_are_not_utf8_work_end_to_end(tmp_path: Path, tm: Path) -> None:
+    raw = b"caf\xe9 \xff.png"  # Latin-1 bytes: not UTF-8
+    name = os.fsdecode(raw)
+    src, out = tmp_path / "in", tmp_path / "out"
+    page(src / name, "Hello")
+    code, summary, err = imgtrans(
+        "translate", src, "--to", "ko", "--tm", tm, "-o", out, cwd=tmp_path
+    )
+    assert (code, summary["done"]) == (0, 1), err
+    sidecar = out / os.fsdecode(b"caf\xe9 \xff.imgtrans.json")
+    data = json.loads(sidecar.read_bytes().decode("utf-8"))  # valid UTF-8 on disk
+    assert os.fsencode(data["source"]["path"]) == raw
+    assert os.fsencode(data["output"]["path"]) == raw
+    assert data["blocks"][0]["translation"] == "안녕"
+    edit_translation(sidecar, "세계")
+    code, summary, err = imgtrans("render", out, cwd=tmp_path)
+    assert (code, summary["done"]) == (0, 1), err
+    code, summary, err = imgtrans("ocr", src, "-o", tmp_path / "ocr", cwd=tmp_path)
+    assert (code, summary["done"]) == (0, 1), err
+    assert (tmp_path / "ocr" / os.fsdecode(b"caf\xe9 \xff.imgtrans.json")).is_file()
+
+
+def test_names_near_the_length_limit(tmp_path: Path) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    fits, too_long = "a" * 226 + ".png", "b" * 248 + ".png"  # 230 and 252 bytes
+    for name in (fits, too_long):
+        save(draw(100, 60, []), src / name)
+    code, summary, output = run(src, "-t", "none", "-o", out, "--keep-clean")
+    assert code == ExitCode.SOME_FAILED, output
+    assert summary["done"] == 1
+    assert (out / fits).is_file() and (out / ("a" * 226 + ".imgtrans.json")).is_file()
+    [failure] = summary["failures"]
+    assert (failure["path"], failure["kind"]) == (too_long, "name_too_long")
+    assert "255 bytes" in failure["message"]
