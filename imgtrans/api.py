@@ -10,7 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from imgtrans import __version__
+from imgtrans.discover import output_roots
 from imgtrans.errors import MissingModelError, UsageError
+from imgtrans.lock import output_locks
 from imgtrans.options import (
     InpaintOptions,
     OcrOptions,
@@ -20,6 +22,7 @@ from imgtrans.options import (
 )
 from imgtrans.pipeline import Pipeline, Summary
 from imgtrans.sidecar import RunInfo
+from imgtrans.translators.langs import check_code
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ def build_options(
                 "libretranslate|openai (or give --tm FILE to use a translation memory)"
             )
         translator = "tm"
+    check_code(to, "--to")
     try:
         return RunOptions(
             target_lang=to,
@@ -47,6 +51,7 @@ def build_options(
             fail_fast=kw["fail_fast"],
             max_pixels=kw["max_pixels"],
             keep_clean=kw["keep_clean"],
+            wait=kw["wait"],
             ocr=OcrOptions(source_lang=source),
             inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
             translator=TranslatorOptions(
@@ -117,8 +122,10 @@ def run_translate(
     options: RunOptions,
     console: Any | None,
     resolve_device: Callable[[str], str],
+    summary: Summary | None = None,
 ) -> Summary:
-    """Run ``imgtrans translate``; ``console`` (rich) draws a progress bar when given."""
+    """Run ``imgtrans translate``; ``console`` (rich) draws a progress bar when given;
+    ``summary`` is filled as the run goes (so it is there even when the run stops)."""
     from dotenv import load_dotenv
 
     from imgtrans.stages.ocr import OcrEngine, make_backend
@@ -143,7 +150,8 @@ def run_translate(
     )
     progress = _progress(console)
     try:
-        return Pipeline(options, engine, translator, inpainter, run, progress).run(inputs)
+        pipeline = Pipeline(options, engine, translator, inpainter, run, progress, summary)
+        return _locked(pipeline, inputs)
     finally:
         progress.close()
         translator.close()
@@ -164,6 +172,8 @@ def run_ocr(
     jobs: int,
     device: str,
     overwrite: bool,
+    wait: bool = False,
+    summary: Summary | None = None,
 ) -> Summary:
     """Run ``imgtrans ocr``: sidecars only."""
     from imgtrans.stages.ocr import OcrEngine, make_backend
@@ -174,6 +184,7 @@ def run_ocr(
         batch_size=batch_size,
         jobs=jobs,
         overwrite=overwrite,
+        wait=wait,
         ocr=OcrOptions(source_lang=source),
     )
     engine = OcrEngine(options.ocr, make_backend(prepare_device(device)), batch_size=batch_size)
@@ -186,4 +197,11 @@ def run_ocr(
         source_lang=source,
         target_lang="none",
     )
-    return Pipeline(options, engine, None, None, run).run(inputs)
+    return _locked(Pipeline(options, engine, None, None, run, summary=summary), inputs)
+
+
+def _locked(pipeline: Pipeline, inputs: list[Path]) -> Summary:
+    """Run ``pipeline`` holding the lock of every output folder (one run per output tree)."""
+    opts = pipeline.options
+    with output_locks(output_roots(inputs, opts.output, opts.target_lang), opts.wait):
+        return pipeline.run(inputs)

@@ -88,6 +88,29 @@ def _exit_codes() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def _json_summary(summary: Any) -> Iterator[None]:
+    """``--json``: print ``summary`` on stdout on every exit, whatever the exit status (0, 3,
+    an error that stopped the run, an interrupt), with that status as ``exit_code``. Goes
+    outside :func:`_exit_codes`, which turns every exception into ``typer.Exit``."""
+    code = int(ExitCode.OK)
+    try:
+        yield
+    except typer.Exit as exc:
+        code = exc.exit_code
+        raise
+    except BaseException:
+        code = int(ExitCode.UNEXPECTED)
+        raise
+    finally:
+        if summary is not None:
+            from dataclasses import asdict
+
+            from imgtrans.sidecar import dumps
+
+            typer.echo(dumps({**asdict(summary), "exit_code": code}))
+
+
 def _resolve_device(device: str) -> str:
     import torch
 
@@ -137,6 +160,13 @@ LetterDirection = Annotated[
     str,
     typer.Option(
         "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
+    ),
+]
+Wait = Annotated[
+    bool,
+    typer.Option(
+        "--wait",
+        help="If another run is writing the output folder, wait for it (default: exit 8).",
     ),
 ]
 JsonOut = Annotated[
@@ -243,13 +273,17 @@ def translate(
         int,
         typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
     ] = 400_000_000,
+    wait: Wait = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
 ) -> None:
     """Read, translate, erase and re-letter the text of every image under INPUTS."""
     _setup_logging(quiet, verbose)
-    with _exit_codes():
+    from imgtrans.pipeline import Summary
+
+    summary = Summary()
+    with _json_summary(summary if json_out else None), _exit_codes():
         from imgtrans.api import build_options, run_translate
 
         options = build_options(
@@ -276,16 +310,19 @@ def translate(
             fail_fast=fail_fast,
             keep_clean=keep_clean,
             max_pixels=max_pixels,
+            wait=wait,
         )
         show_bar = not quiet and sys.stderr.isatty()
-        summary = run_translate(inputs, options, console if show_bar else None, _resolve_device)
-        _report(summary, json_out)
+        run_translate(
+            inputs, options, console if show_bar else None, _resolve_device, summary=summary
+        )
+        _report(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
 
 
-def _report(summary: Any, json_out: bool) -> None:
-    _report_counts(summary, json_out)
+def _report(summary: Any) -> None:
+    _report_counts(summary)
     log.info(
         "blocks: %d, overflow %d, untranslated %d",
         summary.blocks,
@@ -294,13 +331,7 @@ def _report(summary: Any, json_out: bool) -> None:
     )
 
 
-def _report_counts(summary: Any, json_out: bool) -> None:
-    from dataclasses import asdict
-
-    from imgtrans.sidecar import dumps as sidecar_json
-
-    if json_out:
-        typer.echo(sidecar_json(asdict(summary)))
+def _report_counts(summary: Any) -> None:
     log.info(
         "%d done, %d skipped, %d failed of %d",
         summary.done,
@@ -323,16 +354,20 @@ def ocr(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images already done.")
     ] = False,
+    wait: Wait = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
 ) -> None:
     """Only read the text: write a sidecar per image (no image), for indexing and evaluation."""
     _setup_logging(quiet, verbose)
-    with _exit_codes():
+    from imgtrans.pipeline import Summary
+
+    summary = Summary()
+    with _json_summary(summary if json_out else None), _exit_codes():
         from imgtrans.api import run_ocr
 
-        summary = run_ocr(
+        run_ocr(
             inputs,
             output,
             source=source,
@@ -340,8 +375,10 @@ def ocr(
             jobs=jobs,
             device=_resolve_device(device),
             overwrite=overwrite,
+            wait=wait,
+            summary=summary,
         )
-        _report(summary, json_out)
+        _report(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
 
@@ -363,13 +400,16 @@ def render(
 ) -> None:
     """Re-letter output images from (edited) sidecars: no OCR, no translation."""
     _setup_logging(quiet, verbose)
-    with _exit_codes():
+    from imgtrans.rerender import RenderSummary
+
+    summary = RenderSummary(failures=[])
+    with _json_summary(summary if json_out else None), _exit_codes():
         from imgtrans.api import build_render_options
         from imgtrans.rerender import rerender
 
         options = build_render_options(tuple(font or ()), direction)
-        summary = rerender(targets, options, fail_fast=fail_fast)
-        _report_counts(summary, json_out)
+        rerender(targets, options, fail_fast=fail_fast, summary=summary)
+        _report_counts(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
 

@@ -166,6 +166,14 @@ def discover(
     return Discovery(found.jobs, found.problems, found.warnings)
 
 
+def output_roots(inputs: list[Path], output: Path | None, target_lang: str) -> list[Path]:
+    """The folders a run writes under (what :mod:`imgtrans.lock` locks): ``-o``, else each
+    input's ``<input>_<lang>``."""
+    if output is not None:
+        return [output.resolve()]
+    return [default_output_root(p.resolve(), target_lang).resolve() for p in inputs if p.exists()]
+
+
 def _roots(inputs: list[Path]) -> list[Path]:
     """Resolved input roots, each once: the same folder given twice, or a folder and a file
     or folder inside it, is one input."""

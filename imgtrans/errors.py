@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     MISSING_MODEL = 5  # model weights absent or not verified; the message says how to get them
     MISSING_FONT = 6  # no font covers a character to draw; the message says how to add one
     TRANSLATOR = 7  # translator failed for the whole run (auth, quota, unsupported pair)
+    LOCKED = 8  # another imgtrans run is writing the same output folder (see --wait)
     INTERRUPTED = 130  # SIGINT (Ctrl-C); finished images stay finished, rerun resumes
     TERMINATED = 143  # SIGTERM; as above
 
@@ -47,6 +48,13 @@ class OutputError(ImgtransError):
 
     code = ExitCode.NO_INPUT
     kind = "output"
+
+
+class OutputLocked(ImgtransError):
+    """Another run holds the lock of an output folder (and ``--wait`` was not given)."""
+
+    code = ExitCode.LOCKED
+    kind = "locked"
 
 
 class MissingModelError(ImgtransError):

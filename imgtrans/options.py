@@ -68,6 +68,7 @@ class RunOptions(_Frozen):
     fail_fast: bool = False
     max_pixels: int = Field(400_000_000, ge=1)  # decompression-bomb guard
     keep_clean: bool = False  # also store the erased background for `imgtrans render`
+    wait: bool = False  # another run holds the output folder's lock: wait instead of exit 8
     ocr: OcrOptions = OcrOptions()
     mask: MaskOptions = MaskOptions()
     inpaint: InpaintOptions = InpaintOptions()
@@ -85,10 +86,31 @@ class RunOptions(_Frozen):
                 "device": True,
                 "fail_fast": True,
                 "batch_size": True,
+                "wait": True,
             },
         )
-        tm = self.translator.tm
-        if tm is not None and tm.is_file():
-            data["translator"]["tm"] = hashlib.sha256(tm.read_bytes()).hexdigest()
+        # Files count by their contents (an edited glossary is noticed; a relative and an
+        # absolute path to the same file are the same run), URLs without a trailing "/".
+        tr = self.translator
+        for key, path in (
+            ("tm", tr.tm),
+            ("glossary", tr.glossary),
+            ("system_prompt", tr.system_prompt),
+        ):
+            data["translator"][key] = _content(path)
+        data["render"]["fonts"] = [_content(path) for path in self.render.fonts]
+        if tr.api_base is not None:
+            data["translator"]["api_base"] = tr.api_base.strip().rstrip("/")
         blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+def _content(path: Path | None) -> str | None:
+    """sha256 of a file's bytes, for the fingerprint (its path when it cannot be read: the
+    run reports that file before any work)."""
+    if path is None:
+        return None
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return str(path.resolve())

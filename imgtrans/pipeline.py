@@ -152,6 +152,7 @@ class Pipeline:
         inpainter: Inpainter | None,
         run_info: sidecar.RunInfo,
         progress: Progress | None = None,
+        summary: Summary | None = None,
     ) -> None:
         """``translator`` and ``inpainter`` None: OCR only (``imgtrans ocr``), sidecars only."""
         self.ocr_only = translator is None or inpainter is None
@@ -161,7 +162,7 @@ class Pipeline:
         self.inpainter = inpainter
         self.run_info = run_info
         self.progress = progress or NullProgress()
-        self.summary = Summary()
+        self.summary = summary if summary is not None else Summary()
         self._stopping = False  # draining in-flight writes after a clean stop
         # (source, translation) of earlier pages, for context-aware translators.
         self._context: deque[ContextPair] = deque(maxlen=64)

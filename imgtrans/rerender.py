@@ -28,6 +28,7 @@ from imgtrans.page import RGB, Page, TextBlock, TextLine, TextStyle
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import text_mask
 from imgtrans.stages.preprocess import decode, read_bytes
+from imgtrans.stages.translate import without_controls
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def _block(doc: dict[str, Any]) -> TextBlock:
         direction=doc["direction"],
         translate=bool(doc.get("translate", True)),
         note=doc.get("note"),
-        translation=doc.get("translation"),
+        translation=without_controls(doc.get("translation")),
         inpaint_path=doc.get("inpaint"),
         style=None
         if style is None
@@ -232,9 +233,17 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
     return "ok", overflow
 
 
-def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
+def rerender(
+    targets: list[Path],
+    options: RenderOptions,
+    fail_fast: bool = False,
+    summary: RenderSummary | None = None,
+) -> RenderSummary:
+    """Re-letter every sidecar under ``targets``; counts go into ``summary`` (a new one
+    when None), which stays valid if the run is interrupted."""
     paths = find_sidecars(targets)
-    summary = RenderSummary(total=len(paths), failures=[])
+    summary = summary or RenderSummary(failures=[])
+    summary.total = len(paths)
     for path in paths:
         try:
             _, overflow = rerender_one(path, options)

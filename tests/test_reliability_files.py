@@ -44,7 +44,12 @@ def run(*args: object) -> tuple[int, dict, str]:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    """Every file under ``root`` but the run lock (one per output root)."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".imgtrans.lock"
+    }
 
 
 def doc(path: Path) -> dict:
@@ -171,7 +176,8 @@ def test_outputs_get_the_mode_a_plain_write_gives(tmp_path: Path, tm: Path, umas
         os.umask(previous)
     assert code == 0, output
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
-    assert modes == dict.fromkeys(["p.png", "p.clean.png", "p.imgtrans.json"], 0o666 & ~umask)
+    written = ["p.png", "p.clean.png", "p.imgtrans.json", ".imgtrans.lock"]
+    assert modes == dict.fromkeys(written, 0o666 & ~umask)
 
 
 def test_copying_the_fixture_tree_is_what_cp_r_gives(tmp_path: Path) -> None:

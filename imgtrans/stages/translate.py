@@ -7,6 +7,7 @@ translator failure that concerns the whole run (auth, quota) propagates and stop
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,6 +17,16 @@ from imgtrans.translators.base import ContextPair, Translator
 # Source languages as the OCR reports them -> the codes translators take.
 SOURCE_CODES = {"zh": "zh-Hans"}
 TARGET_CODES = {"zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-tw": "zh-Hant"}
+
+
+def without_controls(text: str | None) -> str | None:
+    """``text`` without control characters (``\\x00``, ``\\x1b``, ...: no font draws them,
+    so they would come out as boxes); a tab becomes a space, a newline (a forced line break)
+    stays."""
+    if text is None:
+        return None
+    text = text.replace("\t", " ")
+    return "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch) != "Cc")
 
 
 def target_code(lang: str) -> str:
@@ -42,7 +53,10 @@ def translate_page(
     for block in page.blocks:
         result = by_id.get(block.id)
         if result is not None:
-            block = replace(block, translation=result.text, translation_error=result.error)
+            text, error = without_controls(result.text), result.error
+            if result.text and not text:
+                error = "the translation holds only control characters"
+            block = replace(block, translation=text or None, translation_error=error)
         done.append(block)
     return replace(page, blocks=tuple(done))
 

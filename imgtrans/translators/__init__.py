@@ -58,10 +58,12 @@ def build_translator(options: TranslatorOptions) -> Translator:
         raise UsageError(
             f"unknown translator {','.join(unknown) or repr(options.name)}; valid: {valid}"
         )
+    # Read even when no backend of the chain uses it: a missing or malformed --glossary
+    # is an error for every translator, never silently ignored.
+    digest = Glossary.load(options.glossary).digest
     members = [REGISTRY[n](options) for n in names]
     if options.cache and any(m.cacheable for m in members):
         cache = TranslationCache()
-        digest = Glossary.load(options.glossary).digest
         members = [CachedTranslator(m, cache, digest) if m.cacheable else m for m in members]
     return members[0] if len(members) == 1 else ChainTranslator(members)
 

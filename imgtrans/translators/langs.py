@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from imgtrans.errors import UnsupportedLanguageError
+from imgtrans.errors import UnsupportedLanguageError, UsageError
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,20 @@ _ALIASES = {
     "zh-tw": "zh-Hant",
     "zh-hk": "zh-Hant",
     "zh-hant": "zh-Hant",
-    "jp": "ja",
+}
+# Country or 3-letter codes people type for a language code: refused with a hint.
+_NEAR_MISSES = {
     "kr": "ko",
+    "jp": "ja",
+    "cn": "zh-Hans",
+    "tw": "zh-Hant",
+    "kor": "ko",
+    "jpn": "ja",
+    "eng": "en",
+    "chi": "zh-Hans",
+    "zho": "zh-Hans",
+    "us": "en",
+    "uk": "en",
 }
 
 
@@ -73,6 +85,19 @@ def canonical(code: str) -> str:
 
 def language(code: str) -> Language | None:
     return LANGUAGES.get(canonical(code))
+
+
+def check_code(code: str, option: str) -> None:
+    """Raise ``UsageError`` unless ``code`` names a language imgtrans knows (every
+    translator, ``tm`` and ``none`` included: the code also picks fonts and line breaking)."""
+    if language(code) is not None:
+        return
+    hint = _NEAR_MISSES.get(code.strip().lower())
+    raise UsageError(
+        f"{option} {code}: not a language code"
+        + (f" (did you mean {hint}?)" if hint else "")
+        + f"; known: {', '.join(LANGUAGES)} (also zh, zh-CN, zh-TW)"
+    )
 
 
 def check(backend: str, field: str, source: str, target: str, src_field: str | None = None) -> None:

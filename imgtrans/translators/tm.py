@@ -7,15 +7,24 @@ that is not in the memory is reported untranslated, never guessed. Lines startin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from imgtrans.errors import TranslatorError
 from imgtrans.translators.base import ContextPair, Translation, Translator, normalize_text
 
+log = logging.getLogger(__name__)
 
-def read_tsv_pairs(path: Path, what: str) -> list[tuple[str, str]]:
-    """Read ``source<TAB>target`` rows from a UTF-8 TSV file; errors name file and line."""
+
+def read_tsv_pairs(
+    path: Path, what: str, key: Callable[[str], str] = str.strip
+) -> list[tuple[str, str]]:
+    """Read ``source<TAB>target`` rows from a UTF-8 TSV file; errors name file and line.
+
+    A source that repeats an earlier line's (after ``key``) is a warning naming both lines:
+    the later line wins. A row with more than two columns is an error (a tab inside a text
+    would otherwise be cut off silently)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -26,15 +35,34 @@ def read_tsv_pairs(path: Path, what: str) -> list[tuple[str, str]]:
         raise TranslatorError(
             f"{what} {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
-    pairs = []
+    pairs: dict[str, tuple[str, str]] = {}
+    lines: dict[str, int] = {}
     for number, line in enumerate(content.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.split("\t")
         if len(cols) < 2 or not cols[0].strip():
             raise TranslatorError(f"{what} {path}:{number}: expected 'source<TAB>target'")
-        pairs.append((cols[0], cols[1].strip()))
-    return pairs
+        if len(cols) > 2:
+            raise TranslatorError(
+                f"{what} {path}:{number}: {len(cols)} columns, expected 2 "
+                "('source<TAB>target'; a text may not hold a tab)"
+            )
+        k = key(cols[0])
+        if k in lines:
+            log.warning(
+                "%s %s:%d: %r is also on line %d; line %d wins",
+                what,
+                path,
+                number,
+                cols[0],
+                lines[k],
+                number,
+            )
+            del pairs[k]  # keep file order: the winner's place is its own line
+        pairs[k] = (cols[0], cols[1].strip())
+        lines[k] = number
+    return list(pairs.values())
 
 
 class TMTranslator(Translator):
@@ -42,9 +70,8 @@ class TMTranslator(Translator):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.memory = {
-            normalize_text(src): dst for src, dst in read_tsv_pairs(path, "translation memory")
-        }
+        pairs = read_tsv_pairs(path, "translation memory", normalize_text)
+        self.memory = {normalize_text(src): dst for src, dst in pairs}
 
     def describe(self) -> str:
         return f"tm:{self.path.name}"
