@@ -10,9 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from imgtrans import __version__
-from imgtrans.discover import output_roots
 from imgtrans.errors import MissingModelError, UsageError
-from imgtrans.lock import output_locks
 from imgtrans.options import (
     InpaintOptions,
     OcrOptions,
@@ -151,7 +149,7 @@ def run_translate(
     progress = _progress(console)
     try:
         pipeline = Pipeline(options, engine, translator, inpainter, run, progress, summary)
-        return _locked(pipeline, inputs)
+        return pipeline.run(inputs)
     finally:
         progress.close()
         translator.close()
@@ -197,11 +195,4 @@ def run_ocr(
         source_lang=source,
         target_lang="none",
     )
-    return _locked(Pipeline(options, engine, None, None, run, summary=summary), inputs)
-
-
-def _locked(pipeline: Pipeline, inputs: list[Path]) -> Summary:
-    """Run ``pipeline`` holding the lock of every output folder (one run per output tree)."""
-    opts = pipeline.options
-    with output_locks(output_roots(inputs, opts.output, opts.target_lang), opts.wait):
-        return pipeline.run(inputs)
+    return Pipeline(options, engine, None, None, run, summary=summary).run(inputs)

@@ -54,6 +54,7 @@ class Discovery:
     jobs: list[Job]
     problems: list[Problem]  # paths that could not be walked or mapped, with the reason
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    out_roots: list[Path] = field(default_factory=list)  # -o, or each <input>_<lang>
 
 
 def sidecar_path(image_out: Path) -> Path:
@@ -163,15 +164,8 @@ def discover(
             + ", ".join(str(p) for p in inputs)
             + f" (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
         )
-    return Discovery(found.jobs, found.problems, found.warnings)
-
-
-def output_roots(inputs: list[Path], output: Path | None, target_lang: str) -> list[Path]:
-    """The folders a run writes under (what :mod:`imgtrans.lock` locks): ``-o``, else each
-    input's ``<input>_<lang>``."""
-    if output is not None:
-        return [output.resolve()]
-    return [default_output_root(p.resolve(), target_lang).resolve() for p in inputs if p.exists()]
+    locks = [output.resolve()] if output is not None else sorted(set(outs.values()))
+    return Discovery(found.jobs, found.problems, found.warnings, locks)
 
 
 def _roots(inputs: list[Path]) -> list[Path]:

@@ -10,7 +10,6 @@ run killed outright never leaves a stale lock behind.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -32,8 +31,6 @@ def output_locks(roots: Iterable[Path], wait: bool = False) -> Iterator[None]:
     cannot deadlock) for the duration of the block."""
     with ExitStack() as stack:
         for root in sorted(set(roots)):
-            if not root.exists():  # a run that writes nothing leaves no folder behind
-                stack.callback(_remove_if_empty, root)
             lock = _lock(root)
             if not _try_acquire(lock, root):
                 if not wait:
@@ -45,13 +42,6 @@ def output_locks(roots: Iterable[Path], wait: bool = False) -> Iterator[None]:
                 lock.acquire()
             stack.callback(lock.release)
         yield
-
-
-def _remove_if_empty(root: Path) -> None:
-    with contextlib.suppress(OSError):
-        if {p.name for p in root.iterdir()} <= {LOCK_NAME}:
-            (root / LOCK_NAME).unlink(missing_ok=True)
-            root.rmdir()
 
 
 def _try_acquire(lock: FileLock, root: Path) -> bool:

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from imgtrans import sidecar
-from imgtrans.discover import Job, check_writable, discover
+from imgtrans.discover import Discovery, Job, check_writable, discover
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
+from imgtrans.lock import output_locks
 from imgtrans.options import RunOptions
 from imgtrans.page import Page
 from imgtrans.pool import Task, WorkerPool
@@ -172,6 +173,13 @@ class Pipeline:
         found = discover(inputs, opts.output, opts.target_lang, opts.format)
         for root in {job.output.parent for job in found.jobs} or {opts.output or Path.cwd()}:
             check_writable(root)
+        # One run per output tree: a second one exits (or waits, --wait) instead of redoing
+        # the pages this one has not finished yet.
+        with output_locks(found.out_roots if found.jobs else [], opts.wait):
+            return self._run(found)
+
+    def _run(self, found: Discovery) -> Summary:
+        opts = self.options
         folders = {job.output.parent for job in found.jobs}
         if removed := sidecar.sweep_temp_files(folders):
             log.info("removed %d temp file(s) left by an interrupted run", removed)

@@ -311,3 +311,193 @@ def test_names_near_the_length_limit(tmp_path: Path) -> None:
     [failure] = summary["failures"]
     assert (failure["path"], failure["kind"]) == (too_long, "name_too_long")
     assert "255 bytes" in failure["message"]
+
+
+# 10. The rerun fingerprint ---------------------------------------------------------------
+
+
+def options(**kw: object):  # type: ignore[no-untyped-def]
+    from imgtrans.api import build_options
+
+    base: dict[str, object] = dict(
+        to="ko", source="auto", translator="openai", tm=None, output=None, fmt="same",
+        overwrite=False, batch_size=4, jobs=1, device="cpu", fail_fast=False,
+        max_pixels=400_000_000, keep_clean=False, wait=False, inpainter="opencv",
+        compile_model=False, api_base=None, model="m", glossary=None, context_pages=0,
+        cache=True, system_prompt=None, fonts=(), direction="auto",
+    )  # fmt: skip
+    return build_options(**{**base, **kw})
+
+
+@pytest.mark.parametrize("option", ["glossary", "system_prompt", "fonts"])
+def test_files_count_by_their_contents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
+    from drawing import FONT_JA
+
+    monkeypatch.chdir(tmp_path)
+    data = FONT_JA.read_bytes() if option == "fonts" else b"X\tY\n"
+    (tmp_path / "f").write_bytes(data)
+    shutil.copy(tmp_path / "f", tmp_path / "copy")
+
+    def fingerprint(path: Path) -> str:
+        value = (path,) if option == "fonts" else path
+        return str(options(**{option: value}).fingerprint())
+
+    same = fingerprint(Path("f"))
+    assert fingerprint(tmp_path / "f") == same  # relative or absolute: one file
+    assert fingerprint(tmp_path / "copy") == same  # the contents count, not the name
+    (tmp_path / "f").write_bytes(data + b"\n#")
+    assert fingerprint(Path("f")) != same  # an edited file is noticed
+
+
+def test_an_api_base_with_or_without_a_trailing_slash_is_one_endpoint() -> None:
+    with_slash = options(api_base="http://127.0.0.1:1/v1/").fingerprint()
+    assert options(api_base="http://127.0.0.1:1/v1").fingerprint() == with_slash
+    assert options(api_base="http://127.0.0.1:1/v2").fingerprint() != with_slash
+
+
+def test_an_edited_glossary_redoes_the_pages_and_a_relative_path_does_not(
+    tmp_path: Path, tm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    page(tmp_path / "in" / "p.png", "Hello")
+    (tmp_path / "terms.tsv").write_text("Tim\t팀\n", "utf-8")
+    args = ("in", "--tm", tm, "-o", "out")
+    assert run(*args, "--glossary", "terms.tsv")[1]["done"] == 1
+    assert run(*args, "--glossary", tmp_path / "terms.tsv")[1]["skipped"] == 1
+    (tmp_path / "terms.tsv").write_text("Tim\t티ム\n", "utf-8")
+    assert run(*args, "--glossary", "terms.tsv")[1]["done"] == 1
+
+
+# 13. Smaller faults --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("to", ["kr", "xx", "auto"])
+@pytest.mark.parametrize("translator", ["none", "tm"])
+def test_unknown_target_languages_are_refused_for_every_translator(
+    tmp_path: Path, tm: Path, to: str, translator: str
+) -> None:
+    page(tmp_path / "in" / "p.png", "Hello")
+    argv = ["translate", str(tmp_path / "in"), "--to", to, "-t", translator, "--tm", str(tm)]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "not a language code" in result.output
+    assert ("did you mean ko" in result.output) == (to == "kr")
+    assert not (tmp_path / f"in_{to}").exists()
+
+
+@pytest.mark.parametrize("glossary", ["missing", "malformed"])
+@pytest.mark.parametrize("translator", ["none", "tm"])
+def test_a_bad_glossary_is_an_error_for_every_translator(
+    tmp_path: Path, tm: Path, glossary: str, translator: str
+) -> None:
+    page(tmp_path / "in" / "p.png", "Hello")
+    path = tmp_path / "terms.tsv"
+    if glossary == "malformed":
+        path.write_text("a line without a tab\n", "utf-8")
+    code, summary, output = run(
+        tmp_path / "in", "-t", translator, "--tm", tm, "--glossary", path, "-o", tmp_path / "o"
+    )
+    assert code == ExitCode.TRANSLATOR, output
+    assert "terms.tsv" in output
+    assert summary["exit_code"] == ExitCode.TRANSLATOR  # --json says it on this exit too
+
+
+def test_translation_memory_duplicates_warn_and_extra_columns_fail(tmp_path: Path) -> None:
+    page(tmp_path / "in" / "p.png", "Hello")
+    memory = tmp_path / "tm.tsv"
+    memory.write_text("Hello\t안녕\nWorld\t세계\nHello\t여보세요\n", "utf-8")
+    code, _, output = run(tmp_path / "in", "--tm", memory, "-o", tmp_path / "o")
+    assert code == 0, output
+    assert "tm.tsv:3" in output and "line 1" in output and "line 3 wins" in output
+    assert doc(tmp_path / "o" / "p.imgtrans.json")["blocks"][0]["translation"] == "여보세요"
+    memory.write_text("Hello\t안녕\nWorld\t세계\tnote\n", "utf-8")
+    code, _, output = run(tmp_path / "in", "--tm", memory, "-o", tmp_path / "o2")
+    assert code == ExitCode.TRANSLATOR, output
+    assert "tm.tsv:2: 3 columns" in " ".join(output.split())
+
+
+def test_control_characters_in_a_translation_are_not_drawn(tmp_path: Path) -> None:
+    page(tmp_path / "in" / "p.png", "Hello")
+    memory = tmp_path / "tm.tsv"
+    memory.write_text("Hello\t안\x00녕\x1b\n", "utf-8")
+    code, _, output = run(tmp_path / "in", "--tm", memory, "-o", tmp_path / "o")
+    assert code == 0, output
+    [block] = doc(tmp_path / "o" / "p.imgtrans.json")["blocks"]
+    assert block["translation"] == "안녕"
+    assert "".join(block["render"]["lines"]) == "안녕"
+
+
+def test_json_summary_on_an_interrupt_and_paths_relative_to_the_input(
+    tmp_path: Path, tm: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import imgtrans.pipeline as pipeline_module
+
+    src = tmp_path / "in"
+    page(src / "a" / "p.png", "Hello")
+    page(src / "a" / "p.jpg", "Hello")  # the same output as p.png: output_clash
+    real = pipeline_module.Pipeline._process
+
+    def interrupted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline_module.Pipeline, "_process", interrupted)
+    code, summary, output = run(src, "--tm", tm, "-o", tmp_path / "o")
+    assert code == ExitCode.INTERRUPTED, output
+    assert summary["exit_code"] == ExitCode.INTERRUPTED
+    assert [(f["path"], f["kind"]) for f in summary["failures"]] == [("a/p.png", "output_clash")]
+    monkeypatch.setattr(pipeline_module.Pipeline, "_process", real)
+
+
+# 14. One run at a time per output folder ---------------------------------------------------
+
+
+def test_a_second_run_on_the_same_output_exits_or_waits(tmp_path: Path, tm: Path) -> None:
+    """Another process holds the output folder's lock, as a run still going would."""
+    import subprocess
+    import sys
+    import textwrap
+
+    page(tmp_path / "in" / "p.png", "Hello")
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from pathlib import Path
+            from imgtrans.lock import output_locks
+            with output_locks([Path({str(out)!r})]):
+                print("locked", flush=True)
+                sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        code, summary, err = imgtrans(
+            "translate", tmp_path / "in", "--to", "ko", "--tm", tm, "-o", out, cwd=tmp_path
+        )
+        assert code == ExitCode.LOCKED == 8, err
+        assert "another imgtrans run" in err and "--wait" in err
+        assert not (out / "p.png").exists()
+        env = {**os.environ, "LC_ALL": "C.UTF-8", "PYTHONPATH": str(REPO)}
+        waiter = subprocess.Popen(
+            [sys.executable, "-m", "imgtrans", "translate", str(tmp_path / "in"), "--to", "ko",
+             "--tm", str(tm), "-o", str(out), "--wait", "-j", "1", "-q"],
+            stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert waiter.stderr is not None
+        said = ""
+        for line in waiter.stderr:  # up to the warning (or the end, if it never comes)
+            said += line
+            if "waiting" in line:
+                break
+        assert "waiting for the other imgtrans run" in said
+        assert not (out / "p.png").exists()
+        holder.communicate("go\n", timeout=60)
+        _, rest = waiter.communicate(timeout=300)
+        assert waiter.returncode == 0, said + rest
+        assert doc(out / "p.imgtrans.json")["status"] == "ok"
+    finally:
+        holder.kill()
