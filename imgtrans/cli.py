@@ -392,6 +392,33 @@ def schema() -> None:
     typer.echo(json.dumps(load_schema(), indent=2))
 
 
+@app.command()
+def report(
+    outdir: Annotated[Path, typer.Argument(help="An output folder of `imgtrans translate`.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="HTML file to write (default OUTDIR/report.html)."),
+    ] = None,
+    input_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--input", help="The input folder of the run (default: OUTDIR without its _LANG)."
+        ),
+    ] = None,
+    embed: Annotated[
+        bool, typer.Option("--embed", help="Embed the images in the HTML file (portable, big).")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Write one HTML page to look over a translated folder: before/after, blocks, status."""
+    _setup_logging(quiet, False)
+    with _exit_codes():
+        from imgtrans.report import write_report
+
+        path = write_report(outdir, output, input_root, embed)
+        log.info("report written to %s", path)
+
+
 def _mount(sub: typer.Typer, name: str) -> None:
     """Add a sub-command group whose commands run inside :func:`_exit_codes` too."""
     for info in sub.registered_commands:
