@@ -309,8 +309,10 @@ def _report(summary: Any, json_out: bool) -> None:
 def _report_counts(summary: Any, json_out: bool) -> None:
     from dataclasses import asdict
 
+    from imgtrans.sidecar import dumps as sidecar_json
+
     if json_out:
-        typer.echo(json.dumps(asdict(summary), ensure_ascii=False))
+        typer.echo(sidecar_json(asdict(summary)))
     log.info(
         "%d done, %d skipped, %d failed of %d",
         summary.done,
