@@ -228,7 +228,7 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
         for old in doc["blocks"]
     ]
     sidecar.validate(doc)
-    sidecar.write(path, doc)
+    sidecar.write(path, doc, seal=False)  # keep the translate run's seal: edits stay edits
     overflow = sum(1 for b in doc["blocks"] if b["render"]["status"] == "overflow")
     return "ok", overflow
 

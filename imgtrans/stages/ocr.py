@@ -25,6 +25,7 @@ from imgtrans.page import Direction, Page, TextLine
 log = logging.getLogger(__name__)
 
 # Languages the shipped recognition dictionary can read (it has kana, Han, Latin; no Hangul).
+MIN_SIDE = 8  # pixels: a smaller image cannot hold readable text (nor feed the detector)
 READABLE = {"auto", "ja", "zh", "zh-Hans", "zh-Hant", "en", "fr", "de", "es", "it", "pt", "nl"}
 
 
@@ -77,6 +78,20 @@ class OcrEngine:
         self.models = {path.name: model_sha256(path) for path in used}
 
     def __call__(self, pages: list[Page]) -> list[Page]:
+        """Read every page; pages too small to hold text (under ``MIN_SIDE`` pixels on a
+        side) come back with no blocks, so they pass through unchanged."""
+        readable = [i for i, p in enumerate(pages) if min(p.image.shape[:2]) >= MIN_SIDE]
+        out = [replace(p, blocks=(), source_lang=self._lang(None)) for p in pages]
+        for i, page in zip(readable, self._read([pages[i] for i in readable]), strict=True):
+            out[i] = page
+        return out
+
+    def _lang(self, detected: str | None) -> str | None:
+        return detected if self.options.source_lang == "auto" else self.options.source_lang
+
+    def _read(self, pages: list[Page]) -> list[Page]:
+        if not pages:
+            return []
         opts = self.options
         maps = probability_maps(
             [p.image for p in pages], opts.det_limit_side, self.backend.det, self.batch_size
@@ -106,8 +121,7 @@ class OcrEngine:
         out = []
         for page, lines in zip(pages, per_page, strict=True):
             blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
-            lang = detected if opts.source_lang == "auto" else opts.source_lang
-            out.append(replace(page, blocks=tuple(blocks), source_lang=lang))
+            out.append(replace(page, blocks=tuple(blocks), source_lang=self._lang(detected)))
         return out
 
     def _recognise(self, crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
