@@ -421,6 +421,15 @@ def report(
         log.info("report written to %s", path)
 
 
+@app.command()
+def doctor(json_out: JsonOut = False) -> None:
+    """Check this install: Python, torch and device, OCR models, fonts, LaMa weights,
+    translators, folders. Exit 0 when translate would run, 1 otherwise (with the fixes)."""
+    from imgtrans.doctor import report
+
+    raise typer.Exit(report(json_out))
+
+
 def _mount(sub: typer.Typer, name: str) -> None:
     """Add a sub-command group whose commands run inside :func:`_exit_codes` too."""
     for info in sub.registered_commands:
