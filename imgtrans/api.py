@@ -43,6 +43,7 @@ def build_options(
             max_pixels=kw["max_pixels"],
             keep_clean=kw["keep_clean"],
             wait=kw["wait"],
+            prune=kw["prune"],
             ocr=OcrOptions(source_lang=source),
             inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
             translator=TranslatorOptions(

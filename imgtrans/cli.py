@@ -286,6 +286,14 @@ def translate(
         typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
     ] = 400_000_000,
     wait: Wait = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="After the run, remove the outputs of inputs that are gone and images of an "
+            "earlier --format (only what imgtrans wrote; never an edited sidecar).",
+        ),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -323,6 +331,7 @@ def translate(
             keep_clean=keep_clean,
             max_pixels=max_pixels,
             wait=wait,
+            prune=prune,
         )
         show_bar = not quiet and sys.stderr.isatty()
         run_translate(

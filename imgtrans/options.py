@@ -69,6 +69,7 @@ class RunOptions(_Frozen):
     max_pixels: int = Field(400_000_000, ge=1)  # decompression-bomb guard
     keep_clean: bool = False  # also store the erased background for `imgtrans render`
     wait: bool = False  # another run holds the output folder's lock: wait instead of exit 8
+    prune: bool = False  # after a clean run, remove outputs this run's inputs no longer produce
     ocr: OcrOptions = OcrOptions()
     mask: MaskOptions = MaskOptions()
     inpaint: InpaintOptions = InpaintOptions()
@@ -87,6 +88,7 @@ class RunOptions(_Frozen):
                 "fail_fast": True,
                 "batch_size": True,
                 "wait": True,
+                "prune": True,
             },
         )
         # Files count by their contents (an edited glossary is noticed; a relative and an

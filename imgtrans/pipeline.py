@@ -30,6 +30,7 @@ from imgtrans.options import RunOptions
 from imgtrans.page import Page
 from imgtrans.pool import Task, WorkerPool
 from imgtrans.progress import NullProgress, Progress
+from imgtrans.prune import prune_orphans
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import mask as mask_stage
 from imgtrans.stages.ocr import OcrEngine
@@ -58,6 +59,7 @@ class Summary:
     warnings: list[dict[str, str]] = field(default_factory=list)
     inpaint_paths: dict[str, int] = field(default_factory=dict)
     worker_restarts: int = 0
+    pruned: int = 0  # files removed by --prune
 
     def add_failure(self, path: str, kind: str, message: str) -> None:
         self.failed += 1
@@ -176,7 +178,22 @@ class Pipeline:
         # One run per output tree: a second one exits (or waits, --wait) instead of redoing
         # the pages this one has not finished yet.
         with output_locks(found.out_roots if found.jobs else [], opts.wait):
-            return self._run(found)
+            summary = self._run(found)
+            if opts.prune:
+                self._prune(found)
+            return summary
+
+    def _prune(self, found: Discovery) -> None:
+        """``--prune``: only after a run that walked every input folder (a folder that could
+        not be read this time must not lose its outputs)."""
+        if any(p.kind in ("unreadable", "symlink_loop") for p in found.problems):
+            log.warning("--prune skipped: not every input folder could be read")
+            return
+        removed, kept = prune_orphans(found.out_roots, found.jobs)
+        self.summary.pruned += removed
+        for message in kept:
+            self.summary.warnings.append({"path": "", "message": message})
+            log.warning("%s", message)
 
     def _run(self, found: Discovery) -> Summary:
         opts = self.options
@@ -375,6 +392,7 @@ class Pipeline:
             result = PageResult(job.rel_path, "failed", (exc.kind, str(exc)))
         if result.status == "ok":
             self.summary.done += 1
+            self.summary.pruned += result.pruned
             for status, path in result.blocks:
                 self.summary.blocks += 1
                 self.summary.overflow += status == "overflow"

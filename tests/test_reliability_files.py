@@ -501,3 +501,29 @@ def test_a_second_run_on_the_same_output_exits_or_waits(tmp_path: Path, tm: Path
         assert doc(out / "p.imgtrans.json")["status"] == "ok"
     finally:
         holder.kill()
+
+
+def test_prune_removes_what_deleted_inputs_and_an_earlier_format_left(
+    tmp_path: Path, tm: Path
+) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    for name, word in (("p", "Hello"), ("gone", "World"), ("edited", "Hello")):
+        page(src / f"{name}.png", word)
+    assert run(src, "--tm", tm, "-o", out)[0] == 0
+    (src / "gone.png").unlink()
+    (src / "edited.png").unlink()
+    edit_translation(out / "edited.imgtrans.json", "수정")
+    (out / "notes.txt").write_text("mine", "utf-8")  # named by no sidecar: never touched
+    code, summary, output = run(src, "--tm", tm, "-o", out)
+    assert (code, summary["skipped"]) == (0, 1), output
+    assert (out / "gone.png").is_file()  # stale outputs stay unless --prune
+    code, summary, output = run(src, "--tm", tm, "-o", out, "--format", "webp", "--prune")
+    assert (code, summary["done"], summary["pruned"]) == (0, 1, 3), output
+    assert sorted(p.name for p in out.iterdir() if p.name != ".imgtrans.lock") == [
+        "edited.imgtrans.json",
+        "edited.png",
+        "notes.txt",
+        "p.imgtrans.json",
+        "p.webp",
+    ]
+    assert any("edited by hand" in w["message"] for w in summary["warnings"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from imgtrans import sidecar
+from imgtrans import prune, sidecar
 from imgtrans.discover import Job
 from imgtrans.errors import ImgtransError, MissingFontError, PageError
 from imgtrans.options import RunOptions
@@ -27,6 +27,7 @@ class PageResult:
     status: str
     error: tuple[str, str] | None = None
     blocks: tuple[tuple[str, str | None], ...] = ()  # (render status, inpaint path)
+    pruned: int = 0  # files of an earlier run removed (--prune)
 
 
 def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions) -> PageResult:
@@ -34,6 +35,7 @@ def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions)
     from imgtrans.stages.render import render
 
     inject_fault("finish", job.rel_path)
+    previous = sidecar.read(job.sidecar) if options.prune else None
     try:
         [page] = render([page], options.render, options.target_lang)
         assert page.output is not None
@@ -55,10 +57,11 @@ def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions)
         return fail_page(page, job, run, write_error(job.output, exc))
     except Exception as exc:  # noqa: BLE001 - one page's lettering bug must not stop the batch
         return fail_page(page, job, run, ("internal_error", f"{job.source}: {exc!r}"))
+    pruned = prune.remove(prune.replaced(job, previous))  # an image of an earlier --format
     stats = tuple(
         (b.render.status if b.render else "untranslated", b.inpaint_path) for b in page.blocks
     )
-    return PageResult(job.rel_path, "ok", blocks=stats)
+    return PageResult(job.rel_path, "ok", blocks=stats, pruned=pruned)
 
 
 def write_ocr_sidecar(page: Page, job: Job, run: sidecar.RunInfo) -> PageResult:
