@@ -218,8 +218,13 @@ def _composite(
     out: np.ndarray, area: Area, fill: np.ndarray, full: np.ndarray, text: RGB, outline: RGB | None
 ) -> None:
     """Blend outline (glyph+stroke coverage) then text (glyph coverage) into ``out`` in place."""
-    h, w = area.mask.shape
-    view = out[area.y0 : area.y0 + h, area.x0 : area.x0 + w]
+    ys, xs = np.nonzero(full if outline is not None else fill)
+    if not len(ys):
+        return
+    # Only the glyphs' box: elsewhere the coverage is 0 and the pixels stay as they are.
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    fill, full = fill[y0:y1, x0:x1], full[y0:y1, x0:x1]
+    view = out[area.y0 + y0 : area.y0 + y1, area.x0 + x0 : area.x0 + x1]
     acc = view.astype(np.float64)
     if outline is not None:
         a = (full.astype(np.float64) / 255)[..., None]
