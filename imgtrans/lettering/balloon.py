@@ -193,10 +193,17 @@ def _box_distance(box: BBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.asarray(np.hypot(dx, dy))
 
 
+def _smaller(a: BBox, b: BBox, first: bool) -> bool:
+    """``a`` is the smaller box (by area; ties go to the first block)."""
+    size_a, size_b = a.width * a.height, b.width * b.height
+    return size_a < size_b or (size_a == size_b and first)
+
+
 def separate(areas: list[Area], boxes: list[BBox], gap: float = 3.0) -> list[Area]:
     """Areas of blocks that share pixels (two blocks in one balloon, neighbouring boxes)
     split between them: a shared pixel goes to the block whose box is nearer by more than
-    ``gap`` pixels, so two translations never overlap or touch."""
+    ``gap`` pixels, so two translations never overlap or touch; a pixel inside both boxes
+    goes to the smaller box."""
     out = []
     for i, (area, box) in enumerate(zip(areas, boxes, strict=True)):
         mask = area.mask.copy()
@@ -213,7 +220,12 @@ def separate(areas: list[Area], boxes: list[BBox], gap: float = 3.0) -> list[Are
             if not len(by):
                 continue
             ys, xs = by.astype(np.float64) + (y0 + 0.5), bx.astype(np.float64) + (x0 + 0.5)
-            nearer = _box_distance(box, xs, ys) + gap < _box_distance(other_box, xs, ys)
+            d_mine, d_theirs = _box_distance(box, xs, ys), _box_distance(other_box, xs, ys)
+            nearer = d_mine + gap < d_theirs
+            # Inside both boxes (one block's box holds another's): the smaller box keeps it,
+            # else nobody would letter there.
+            if _smaller(box, other_box, i < j):
+                nearer |= (d_mine == 0) & (d_theirs == 0)
             mine[by[~nearer], bx[~nearer]] = False
         out.append(Area(mask, area.x0, area.y0, area.balloon))
     return out

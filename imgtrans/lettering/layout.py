@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from imgtrans.lettering.balloon import Area
 from imgtrans.lettering.fonts import FontChain, pil_font
-from imgtrans.lettering.linebreak import Atom, join, wrap
+from imgtrans.lettering.linebreak import Atom, join, split_words, wrap
 from imgtrans.page import Direction
 
 LINE_PITCH = 1.2  # line (or column) advance in font sizes
@@ -48,6 +48,7 @@ class Layout:
     stroke: int
     direction: Direction
     placed: tuple[Placed, ...]
+    split_words: tuple[str, ...] = ()  # words wider than a line, split across lines
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -178,7 +179,8 @@ def _balance(
     lo, hi, best = 0.4, 1.0, None
     for _ in range(7):
         mid = (lo + hi) / 2
-        lines = wrap(spec.items, [w * mid for w in widths[:n]], measure, spec.split)
+        scaled = [w * mid for w in widths[:n]]
+        lines = wrap(spec.items, scaled, measure, spec.split, max(widths[:n]))
         if lines is not None and len(lines) == n:
             best, hi = lines, mid
         else:
@@ -293,31 +295,62 @@ def _largest(area: Area, spec: Spec, min_size: int, max_size: int) -> int | None
 
 
 def fit(
-    area: Area, spec: Spec, min_size: int, max_size: int, keep_words: float = 0.75
+    area: Area, spec: Spec, min_size: int, max_size: int
 ) -> tuple[Layout, np.ndarray, np.ndarray] | None:
     """The largest layout in ``[min_size, max_size]`` whose pixels all lie in the area.
 
-    Words (phrases) are kept whole when that costs at most ``1 - keep_words`` of the size
-    that splitting them would allow. Returns the layout and its masks (see
-    :func:`draw_masks`), or None when even ``min_size`` does not fit (the caller marks the
-    block ``overflow``).
+    Shrink before breaking: words (Korean eojeol, Latin words; budoux phrases for Japanese
+    and Chinese) are kept whole at every size down to ``min_size``. Only when that fails
+    may a word wider than every line at that size be split (``spec.split``), Korean between
+    syllables, Latin with a hyphen; ``Layout.split_words`` names them. Returns the layout and
+    its masks (see :func:`draw_masks`), or None when even ``min_size`` does not fit.
     """
     if not spec.items or max_size < min_size or not area.mask.any():
         return None
-    whole = replace(spec, split=False)
-    size_whole = _largest(area, whole, min_size, max_size)
-    size_split = _largest(area, spec, min_size, max_size)
-    if size_whole is not None and (size_split is None or size_whole >= keep_words * size_split):
-        spec, size = whole, size_whole
-    elif size_split is not None:
-        size = size_split
-    else:
-        return None
-    size = _least_ragged(area, spec, size, min_size)
+    tries = [replace(spec, split=False)]
+    if spec.split:
+        # Only a word that no line holds whole at the minimum size may be split, at any size.
+        measure = _measure(spec.chain, min_size, spec.direction)
+        widest = _widest_line(area, min_size, spec.direction) - _inset(min_size, spec)
+        items = tuple(replace(a, breakable=measure(a.text) > widest) for a in spec.items)
+        if any(a.breakable for a in items):
+            tries.append(replace(spec, items=items))
+    for candidate in tries:
+        size = _largest(area, candidate, min_size, max_size)
+        if size is None:
+            continue
+        found = _drawn_inside(
+            area, candidate, _least_ragged(area, candidate, size, min_size), min_size
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _widest_line(area: Area, size: int, direction: Direction) -> int:
+    """The longest run of area pixels across any band of one line pitch at ``size``."""
+    vertical = direction == "vertical"
+    holes = area.holes_across if vertical else area.holes_down
+    pitch = math.ceil(size * LINE_PITCH)
+    best = 0
+    for lo in range(0, holes.shape[0] - pitch, max(1, pitch // 4)):
+        ok = np.concatenate(([False], holes[lo + pitch] == holes[lo], [False])).astype(np.int8)
+        edges = np.flatnonzero(np.diff(ok))
+        if len(edges):
+            best = max(best, int((edges[1::2] - edges[::2]).max()))
+    return best
+
+
+def _drawn_inside(
+    area: Area, spec: Spec, size: int, min_size: int
+) -> tuple[Layout, np.ndarray, np.ndarray] | None:
+    """From ``size`` down, the first layout whose drawn pixels (outline included) all lie in
+    the area: fonts draw a little past their advances, so the wrap alone cannot promise it."""
     while size >= min_size:
         found = _fit_at(area, size, spec)
         if found is not None:
             layout = _place(area, found[0], found[1], size, spec)
+            layout = replace(layout, split_words=split_words(spec.items, layout.lines))
             fill, full = draw_masks(layout, area.mask.shape, spec.chain)
             if not (full.astype(bool) & ~area.mask).any():
                 return layout, fill, full
