@@ -39,6 +39,7 @@ def build_options(
             device=kw["device"],
             fail_fast=kw["fail_fast"],
             max_pixels=kw["max_pixels"],
+            max_archive_bytes=kw.get("max_archive_bytes", 4 * 1024**3),
             keep_clean=kw["keep_clean"],
             ocr=OcrOptions(source_lang=source),
             inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
