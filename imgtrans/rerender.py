@@ -82,6 +82,7 @@ def _block(doc: dict[str, Any]) -> TextBlock:
             str(ln["text"]),
             float(ln["confidence"]),
             ln.get("direction", doc["direction"]),
+            ln.get("rec_model"),
         )
         for ln in doc["lines"]
     )

@@ -67,9 +67,12 @@ def block_json(block: TextBlock) -> dict[str, Any]:
                 "text": line.text,
                 "confidence": float(line.confidence),
                 "direction": line.direction,
+                "rec_model": line.rec_model,
             }
             for line in block.lines
         ],
+        "rec_model": ",".join(dict.fromkeys(ln.rec_model for ln in block.lines if ln.rec_model))
+        or None,
         "text": block.text,
         "translation": block.translation,
         "translation_error": block.translation_error,
