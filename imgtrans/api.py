@@ -52,6 +52,7 @@ def build_options(
                 context_pages=kw["context_pages"],
                 cache=kw["cache"],
                 system_prompt=kw["system_prompt"],
+                ct2_model=kw.get("ct2_model"),
             ),
             render=RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
         )

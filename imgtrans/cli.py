@@ -185,7 +185,7 @@ def translate(
         typer.Option(
             "--translator",
             "-t",
-            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
+            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai, ctranslate2 (offline); e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
         ),
     ] = "auto",
     tm: Annotated[
@@ -216,6 +216,14 @@ def translate(
         Path | None,
         typer.Option(
             "--system-prompt", help="LLM: file with a system prompt replacing the built-in one."
+        ),
+    ] = None,
+    ct2_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--ct2-model",
+            envvar="IMGTRANS_CT2_MODEL",
+            help="ctranslate2: an Argos Translate package or CTranslate2 model folder, or a folder of them.",
         ),
     ] = None,
     inpainter: Annotated[
@@ -302,6 +310,7 @@ def translate(
             context_pages=context_pages,
             cache=not no_cache,
             system_prompt=system_prompt,
+            ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
             fonts=tuple(font or ()),

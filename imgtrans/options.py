@@ -47,6 +47,7 @@ class TranslatorOptions(_Frozen):
     context_pages: int = Field(0, ge=0, le=20)
     cache: bool = True
     system_prompt: Path | None = None
+    ct2_model: Path | None = None  # ctranslate2: a model folder or a folder of them
     timeout: float = Field(60.0, gt=0)
 
 
