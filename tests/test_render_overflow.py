@@ -11,33 +11,13 @@ import random
 
 import numpy as np
 from render_synth import make_page
+from test_render_fit import EN, OPTIONS
 
 from imgtrans import sidecar
 from imgtrans.lettering.linebreak import atoms, wrap
 from imgtrans.lettering.overflow import legible_minimum
-from imgtrans.options import RenderOptions
 from imgtrans.stages.render import render
 
-OPTIONS = RenderOptions(min_font_size=10, max_font_size=60)
-EN = [
-    "we",
-    "went",
-    "to",
-    "the",
-    "sea",
-    "to",
-    "swim",
-    "and",
-    "then",
-    "had",
-    "a",
-    "lovely",
-    "dinner",
-    "under",
-    "the",
-    "bright",
-    "stars",
-]
 RUN = sidecar.RunInfo("t", {}, "tm", "0" * 64, "opencv", "ja", "en")
 
 
