@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from imgtrans import __version__
 from imgtrans.errors import ExitCode, ImgtransError, Interrupted, UsageError
@@ -69,7 +70,10 @@ def _exit_codes() -> Iterator[None]:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except ImgtransError as exc:
         # soft_wrap: a path in the message must not be broken across lines (logs, grep).
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        # escape: a message may hold brackets ("[env]", a path) that are not rich markup.
+        console.print(
+            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(int(exc.code)) from None
     except Exception as exc:  # noqa: BLE001 - the last resort: say what happened, exit 1
         # Traceback without locals: locals could hold API keys.
@@ -108,6 +112,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -116,6 +121,13 @@ def _main(
     ] = False,
 ) -> None:
     """Translate the text inside images: OCR, translation, inpainting, lettering."""
+    if ctx.invoked_subcommand == "translate":
+        # Config files and IMGTRANS_* variables become the defaults the command line overrides.
+        from imgtrans.config import default_map
+
+        with _exit_codes():
+            command = ctx.command.commands["translate"]  # type: ignore[attr-defined]
+            ctx.default_map = {"translate": default_map(command)}
 
 
 Inputs = Annotated[
@@ -146,10 +158,16 @@ JsonOut = Annotated[
 
 @app.command()
 def translate(
-    inputs: Inputs,
     to: Annotated[
         str, typer.Option("--to", help="Target language (ko, en, ja, zh-Hans, zh-Hant, ...).")
     ],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Image files, comic archives (.cbz, .zip) and/or folders (walked recursively); "
+            "'-' reads the paths from standard input."
+        ),
+    ] = None,
     source: Annotated[
         str,
         typer.Option(
@@ -163,13 +181,13 @@ def translate(
         ),
     ] = None,
     translator: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--translator",
             "-t",
-            help="Backend or chain: none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. Default: tm when --tm is given.",
+            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai, ctranslate2 (offline); e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
         ),
-    ] = None,
+    ] = "auto",
     tm: Annotated[
         Path | None, typer.Option("--tm", help="Translation memory, TSV source<TAB>target.")
     ] = None,
@@ -198,6 +216,14 @@ def translate(
         Path | None,
         typer.Option(
             "--system-prompt", help="LLM: file with a system prompt replacing the built-in one."
+        ),
+    ] = None,
+    ct2_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--ct2-model",
+            envvar="IMGTRANS_CT2_MODEL",
+            help="ctranslate2: an Argos Translate package or CTranslate2 model folder, or a folder of them.",
         ),
     ] = None,
     inpainter: Annotated[
@@ -243,6 +269,23 @@ def translate(
         int,
         typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
     ] = 400_000_000,
+    max_archive_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-archive-bytes", help="Refuse comic archives larger than this uncompressed."
+        ),
+    ] = 4 * 1024**3,
+    files_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--files-from",
+            help="Read the input paths from FILE, one per line (relative paths mirrored under -o).",
+        ),
+    ] = None,
+    null: Annotated[
+        bool,
+        typer.Option("-0", "--null", help="The file list is NUL-separated (find -print0)."),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -251,6 +294,9 @@ def translate(
     _setup_logging(quiet, verbose)
     with _exit_codes():
         from imgtrans.api import build_options, run_translate
+        from imgtrans.filelist import inputs_from
+
+        paths = inputs_from(inputs or [], files_from, null)
 
         options = build_options(
             to=to,
@@ -264,6 +310,7 @@ def translate(
             context_pages=context_pages,
             cache=not no_cache,
             system_prompt=system_prompt,
+            ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
             fonts=tuple(font or ()),
@@ -276,9 +323,10 @@ def translate(
             fail_fast=fail_fast,
             keep_clean=keep_clean,
             max_pixels=max_pixels,
+            max_archive_bytes=max_archive_bytes,
         )
         show_bar = not quiet and sys.stderr.isatty()
-        summary = run_translate(inputs, options, console if show_bar else None, _resolve_device)
+        summary = run_translate(paths, options, console if show_bar else None, _resolve_device)
         _report(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
@@ -297,8 +345,10 @@ def _report(summary: Any, json_out: bool) -> None:
 def _report_counts(summary: Any, json_out: bool) -> None:
     from dataclasses import asdict
 
+    from imgtrans.sidecar import dumps as sidecar_json
+
     if json_out:
-        typer.echo(json.dumps(asdict(summary), ensure_ascii=False))
+        typer.echo(sidecar_json(asdict(summary)))
     log.info(
         "%d done, %d skipped, %d failed of %d",
         summary.done,
@@ -407,6 +457,15 @@ def report(
         log.info("report written to %s", path)
 
 
+@app.command()
+def doctor(json_out: JsonOut = False) -> None:
+    """Check this install: Python, torch and device, OCR models, fonts, LaMa weights,
+    translators, folders. Exit 0 when translate would run, 1 otherwise (with the fixes)."""
+    from imgtrans.doctor import report
+
+    raise typer.Exit(report(json_out))
+
+
 def _mount(sub: typer.Typer, name: str) -> None:
     """Add a sub-command group whose commands run inside :func:`_exit_codes` too."""
     for info in sub.registered_commands:
@@ -428,7 +487,14 @@ def _models_app() -> typer.Typer:
     return models
 
 
+def _config_app() -> typer.Typer:
+    from imgtrans.cli_config import app as config_app
+
+    return config_app
+
+
 _mount(_models_app(), "models")
+_mount(_config_app(), "config")
 
 
 def main() -> None:

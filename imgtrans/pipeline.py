@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from imgtrans import sidecar
+from imgtrans import archive, sidecar
 from imgtrans.discover import Job, check_writable, discover
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
 from imgtrans.options import RunOptions
@@ -168,18 +168,22 @@ class Pipeline:
 
     def run(self, inputs: list[Path]) -> Summary:
         opts = self.options
-        found = discover(inputs, opts.output, opts.target_lang, opts.format)
+        found = discover(inputs, opts.output, opts.target_lang, opts.format, opts.max_archive_bytes)
         for root in {job.output.parent for job in found.jobs} or {opts.output or Path.cwd()}:
             check_writable(root)
         folders = {job.output.parent for job in found.jobs}
+        folders |= {plan.output.parent for plan in found.archives}
         if removed := sidecar.sweep_temp_files(folders):
             log.info("removed %d temp file(s) left by an interrupted run", removed)
         self.summary.total = len(found.jobs) + len(found.problems)
         self.progress.start(self.summary.total)
+        for path, message in found.warnings:
+            self.summary.warnings.append({"path": path, "message": message})
+            log.warning("%s", message)
         for problem in found.problems:
-            self.summary.add_failure(str(problem.path), problem.kind, problem.message)
+            self.summary.add_failure(problem.path, problem.kind, problem.message)
             log.error("%s", problem.message)
-            self.progress.advance(str(problem.path), "failed")
+            self.progress.advance(problem.path, "failed")
         self._check_fail_fast()
         jobs = opts.jobs or default_jobs()
         pool = WorkerPool(jobs)
@@ -195,6 +199,9 @@ class Pipeline:
             sidecar.sweep_temp_files(folders)
         threads.shutdown()
         pool.shutdown()
+        if not self.ocr_only:  # comic archives: a .cbz once all of its pages are done
+            for path, message in archive.assemble_all(found.archives):
+                self.summary.warnings.append({"path": path, "message": message})
         return self.summary
 
     def _stream(
@@ -285,12 +292,13 @@ class Pipeline:
             return
         target = self.options.target_lang
         context = self._context_window()
+        # Joined by the job itself, never by a path: two input roots may both hold p.png.
         translated = {
-            job.rel_path: threads.submit(translate_page, page, self.translator, target, context)
+            id(job): threads.submit(translate_page, page, self.translator, target, context)
             for job, page in batch
         }
         for job, clean_page in self._model_stage(batch, self.inpainter):
-            done = self._translation(job, translated[job.rel_path], clean_page.sha256)
+            done = self._translation(job, translated[id(job)], clean_page.sha256)
             if done is None:
                 continue
             self._remember(done)

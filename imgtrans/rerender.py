@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from imgtrans import sidecar
+from imgtrans import archive, sidecar
 from imgtrans.discover import SIDECAR_SUFFIX
 from imgtrans.errors import NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
@@ -82,6 +82,7 @@ def _block(doc: dict[str, Any]) -> TextBlock:
             str(ln["text"]),
             float(ln["confidence"]),
             ln.get("direction", doc["direction"]),
+            ln.get("rec_model"),
         )
         for ln in doc["lines"]
     )
@@ -227,7 +228,7 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
         for old in doc["blocks"]
     ]
     sidecar.validate(doc)
-    sidecar.write(path, doc)
+    sidecar.write(path, doc, seal=False)  # keep the translate run's seal: edits stay edits
     overflow = sum(1 for b in doc["blocks"] if b["render"]["status"] == "overflow")
     return "ok", overflow
 
@@ -235,6 +236,7 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
 def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
     paths = find_sidecars(targets)
     summary = RenderSummary(total=len(paths), failures=[])
+    rendered: list[Path] = []
     for path in paths:
         try:
             _, overflow = rerender_one(path, options)
@@ -248,4 +250,7 @@ def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = Fals
             continue
         summary.done += 1
         summary.overflow += overflow
+        rendered.append(path)
+    for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
+        log.warning("%s", problem)
     return summary

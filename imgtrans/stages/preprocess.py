@@ -17,12 +17,11 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from imgtrans import sidecar
+from imgtrans.archive import read_member
 from imgtrans.discover import Job
 from imgtrans.errors import PageError
 from imgtrans.page import Page
 from imgtrans.pool import inject_fault
-
-MIN_SIDE = 8  # smaller images cannot hold readable text
 
 
 def read_bytes(path: Path) -> bytes:
@@ -79,10 +78,6 @@ def decode(
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PageError("truncated", f"{path}: cannot decode image: {exc}") from None
     rgb, alpha = _to_rgb(img)
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        raise PageError(
-            "too_small", f"{path}: {rgb.shape[1]}x{rgb.shape[0]} is too small to hold text"
-        )
     return rgb, alpha, tuple(notes)
 
 
@@ -108,10 +103,11 @@ def _to_rgb(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     return np.ascontiguousarray(np.asarray(img.convert("RGB"))), None
 
 
-def load_page(path: Path, rel_path: str, max_pixels: int) -> Page:
-    """Read, hash and decode one file into a :class:`Page`."""
-    data = read_bytes(path)
-    rgb, alpha, notes = decode(data, path, max_pixels)
+def load_page(path: Path, rel_path: str, max_pixels: int, member: str | None = None) -> Page:
+    """Read, hash and decode one file (or entry ``member`` of a comic archive) into a
+    :class:`Page`."""
+    data = read_bytes(path) if member is None else read_member(path, member)
+    rgb, alpha, notes = decode(data, path if member is None else path / member, max_pixels)
     return Page(
         source=path,
         rel_path=rel_path,
@@ -130,6 +126,13 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def source_sha256(job: Job) -> str:
+    """sha256 of the input's bytes: the file's, or the archive entry's."""
+    if job.member is None:
+        return file_sha256(job.source)
+    return hashlib.sha256(read_member(job.source, job.member)).hexdigest()
+
+
 @dataclass(frozen=True)
 class LoadResult:
     job: Job
@@ -138,6 +141,13 @@ class LoadResult:
     sha256: str | None = None
     error: tuple[str, str] | None = None
     warning: str | None = None  # e.g. the earlier sidecar was corrupt (treated as absent)
+
+
+def _kept_edit(job: Job) -> str:
+    return (
+        f"{job.sidecar}: edited since imgtrans wrote it: page {job.rel_path} not redone, "
+        "so the edit is kept (imgtrans render re-letters it; --overwrite redoes it)"
+    )
 
 
 def load_job(
@@ -154,10 +164,12 @@ def load_job(
                     f"{job.sidecar}: the sidecar of an earlier run {problem}; treated as absent"
                 )
             elif doc is not None and (job.output.is_file() or not needs_image):
-                sha = file_sha256(job.source)
+                sha = source_sha256(job)
                 if sidecar.is_done(doc, sha, fingerprint):
                     return LoadResult(job, skipped=True, sha256=sha)
-        page = load_page(job.source, job.rel_path, max_pixels)
+            if doc is not None and sidecar.edited(doc):
+                return LoadResult(job, skipped=True, warning=_kept_edit(job))
+        page = load_page(job.source, job.rel_path, max_pixels, job.member)
         return LoadResult(job, page=page, warning=warning)
     except PageError as exc:
         return LoadResult(job, error=(exc.kind, str(exc)), warning=warning)

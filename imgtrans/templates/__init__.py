@@ -1,1 +1,1 @@
-"""Jinja2 templates (the HTML report), installed as package data."""
+"""Jinja templates for ``imgtrans report`` (package data)."""
