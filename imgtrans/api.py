@@ -41,6 +41,7 @@ def build_options(
             device=kw["device"],
             fail_fast=kw["fail_fast"],
             max_pixels=kw["max_pixels"],
+            max_archive_bytes=kw.get("max_archive_bytes", 4 * 1024**3),
             keep_clean=kw["keep_clean"],
             wait=kw["wait"],
             prune=kw["prune"],
@@ -55,6 +56,7 @@ def build_options(
                 context_pages=kw["context_pages"],
                 cache=kw["cache"],
                 system_prompt=kw["system_prompt"],
+                ct2_model=kw.get("ct2_model"),
             ),
             render=RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
         )

@@ -188,10 +188,16 @@ JsonOut = Annotated[
 
 @app.command()
 def translate(
-    inputs: Inputs,
     to: Annotated[
         str, typer.Option("--to", help="Target language (ko, en, ja, zh-Hans, zh-Hant, ...).")
     ],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Image files, comic archives (.cbz, .zip) and/or folders (walked recursively); "
+            "'-' reads the paths from standard input."
+        ),
+    ] = None,
     source: Annotated[
         str,
         typer.Option(
@@ -209,7 +215,7 @@ def translate(
         typer.Option(
             "--translator",
             "-t",
-            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
+            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai, ctranslate2 (offline); e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
         ),
     ] = "auto",
     tm: Annotated[
@@ -240,6 +246,14 @@ def translate(
         Path | None,
         typer.Option(
             "--system-prompt", help="LLM: file with a system prompt replacing the built-in one."
+        ),
+    ] = None,
+    ct2_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--ct2-model",
+            envvar="IMGTRANS_CT2_MODEL",
+            help="ctranslate2: an Argos Translate package or CTranslate2 model folder, or a folder of them.",
         ),
     ] = None,
     inpainter: Annotated[
@@ -294,6 +308,23 @@ def translate(
             "earlier --format (only what imgtrans wrote; never an edited sidecar).",
         ),
     ] = False,
+    max_archive_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-archive-bytes", help="Refuse comic archives larger than this uncompressed."
+        ),
+    ] = 4 * 1024**3,
+    files_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--files-from",
+            help="Read the input paths from FILE, one per line (relative paths mirrored under -o).",
+        ),
+    ] = None,
+    null: Annotated[
+        bool,
+        typer.Option("-0", "--null", help="The file list is NUL-separated (find -print0)."),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -305,6 +336,9 @@ def translate(
     summary = Summary()
     with _json_summary(summary if json_out else None), _exit_codes():
         from imgtrans.api import build_options, run_translate
+        from imgtrans.filelist import inputs_from
+
+        paths = inputs_from(inputs or [], files_from, null)
 
         options = build_options(
             to=to,
@@ -318,6 +352,7 @@ def translate(
             context_pages=context_pages,
             cache=not no_cache,
             system_prompt=system_prompt,
+            ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
             fonts=tuple(font or ()),
@@ -332,10 +367,11 @@ def translate(
             max_pixels=max_pixels,
             wait=wait,
             prune=prune,
+            max_archive_bytes=max_archive_bytes,
         )
         show_bar = not quiet and sys.stderr.isatty()
         run_translate(
-            inputs, options, console if show_bar else None, _resolve_device, summary=summary
+            paths, options, console if show_bar else None, _resolve_device, summary=summary
         )
         _report(summary)
         if summary.failed:

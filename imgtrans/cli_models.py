@@ -64,6 +64,26 @@ def list_() -> None:
         typer.echo(
             f"{name}\t{'verified' if ok else 'checksum-mismatch'}\t{name}.safetensors\timported"
         )
+    _list_offline()
+
+
+def _list_offline() -> None:
+    """Offline translation models (--translator ctranslate2) found where the backend looks."""
+    import os
+
+    from imgtrans.models import ct2_models
+
+    env = os.environ.get("IMGTRANS_CT2_MODEL", "").strip()
+    roots = [Path(env)] if env else ct2_models.default_roots()
+    typer.echo(f"# offline translation models (ctranslate2) in: {', '.join(map(str, roots))}")
+    try:
+        found = ct2_models.discover(roots)
+    except MissingModelError as exc:  # a broken model folder: say so, list nothing from it
+        typer.echo(f"# {exc}")
+        return
+    for model in found:
+        folder = model.model_dir if model.kind == "ct2" else model.model_dir.parent
+        typer.echo(f"{model.label}\tinstalled\t{model.pair}\t{model.kind}\t{folder}")
 
 
 @app.command()
