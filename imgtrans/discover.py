@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from imgtrans import archive
+from imgtrans import archive, sidecar
 from imgtrans.errors import NoInputError, OutputError, PageError, UsageError
 
 log = logging.getLogger(__name__)
@@ -327,6 +327,12 @@ class _Found:
                     f"{job.source}: its output {path} would overwrite the input {victim}: "
                     "skipped (choose another -o)"
                 )
+        if self._foreign_in_carved(job):
+            return "output_path", (
+                f"{job.source}: its output {out} would overwrite a file of the input tree "
+                "that imgtrans did not write (the -o folder is inside the input): skipped "
+                "(choose another -o)"
+            )
         too_long = [p.name for p in (out, job.sidecar) if len(os.fsencode(p.name)) > NAME_MAX]
         if too_long:
             return "name_too_long", (
@@ -340,6 +346,20 @@ class _Found:
                 f"{clash.source}; skipped (use separate -o folders or --format)"
             )
         return None
+
+    def _foreign_in_carved(self, job: Job) -> bool:
+        """True when ``job``'s image would replace a file that already is in an output
+        folder carved out of an input tree (the user's own, e.g. ``d/sub/p.png`` for
+        ``translate d -o d/sub``) and that no sidecar of ours names."""
+        out = job.output
+        carved = any(
+            _is_within(out, folder) and any(r in folder.parents for r in self.roots)
+            for folder in self.carved
+        )
+        if not carved or not out.exists():
+            return False
+        doc = sidecar.read(job.sidecar)
+        return doc is None or (doc.get("output") or {}).get("path") != out.name
 
     def _input_at(self, path: Path) -> Path | None:
         """The input root ``path`` lies in (outside any output folder carved out of it)."""

@@ -322,7 +322,7 @@ def options(**kw: object):  # type: ignore[no-untyped-def]
     base: dict[str, object] = dict(
         to="ko", source="auto", translator="openai", tm=None, output=None, fmt="same",
         overwrite=False, batch_size=4, jobs=1, device="cpu", fail_fast=False,
-        max_pixels=400_000_000, keep_clean=False, wait=False, inpainter="opencv",
+        max_pixels=400_000_000, keep_clean=False, wait=False, prune=False, inpainter="opencv",
         compile_model=False, api_base=None, model="m", glossary=None, context_pages=0,
         cache=True, system_prompt=None, fonts=(), direction="auto",
     )  # fmt: skip
@@ -527,3 +527,21 @@ def test_prune_removes_what_deleted_inputs_and_an_earlier_format_left(
         "p.webp",
     ]
     assert any("edited by hand" in w["message"] for w in summary["warnings"])
+
+
+def test_a_file_already_in_an_output_folder_inside_the_input_is_not_overwritten(
+    tmp_path: Path, tm: Path
+) -> None:
+    """``translate d -o d/sub``: ``d/p.png`` maps onto the user's own ``d/sub/p.png``."""
+    d = tmp_path / "d"
+    page(d / "p.png", "Hello")
+    page(d / "x.png", "World")
+    own = page(d / "sub" / "p.png", "World").read_bytes()
+    code, summary, output = run(d, "--tm", tm, "-o", d / "sub")
+    assert code == ExitCode.SOME_FAILED, output
+    assert (d / "sub" / "p.png").read_bytes() == own
+    assert {f["path"]: f["kind"] for f in summary["failures"]} == {"p.png": "output_path"}
+    assert summary["done"] == 1
+    code, summary, _ = run(d, "--tm", tm, "-o", d / "sub")  # its own outputs are no obstacle
+    assert (summary["skipped"], summary["failed"]) == (1, 1)
+    assert (d / "sub" / "p.png").read_bytes() == own
