@@ -374,10 +374,10 @@ def render(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the sidecar files."""
-    from imgtrans.sidecar import schema as load_schema
+    """Print the JSON Schema of the sidecar files (generated from the sidecar models)."""
+    from imgtrans.sidecar_models import json_schema
 
-    typer.echo(json.dumps(load_schema(), indent=2))
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 def _mount(sub: typer.Typer, name: str) -> None:

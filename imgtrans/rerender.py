@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -24,7 +23,8 @@ from imgtrans.discover import SIDECAR_SUFFIX
 from imgtrans.errors import NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
 from imgtrans.output import write_image
-from imgtrans.page import RGB, Page, TextBlock, TextLine, TextStyle
+from imgtrans.page import Page, TextBlock, TextLine
+from imgtrans.sidecar_models import BlockRecord, Sidecar
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import text_mask
 from imgtrans.stages.preprocess import decode, read_bytes
@@ -70,44 +70,8 @@ def inside(folder: Path, name: object, what: str) -> Path:
     return path
 
 
-def _rgb(value: list[int]) -> RGB:
-    r, g, b = (int(v) for v in value)
-    return (r, g, b)
-
-
-def _block(doc: dict[str, Any]) -> TextBlock:
-    lines = tuple(
-        TextLine(
-            tuple((float(x), float(y)) for x, y in ln["polygon"]),
-            str(ln["text"]),
-            float(ln["confidence"]),
-            ln.get("direction", doc["direction"]),
-        )
-        for ln in doc["lines"]
-    )
-    style = doc.get("style")
-    return TextBlock(
-        id=int(doc["id"]),
-        lines=lines,
-        direction=doc["direction"],
-        translate=bool(doc.get("translate", True)),
-        note=doc.get("note"),
-        translation=doc.get("translation"),
-        inpaint_path=doc.get("inpaint"),
-        style=None
-        if style is None
-        else TextStyle(
-            _rgb(style["text_color"]),
-            _rgb(style["background_color"]),
-            None if style.get("outline_color") is None else _rgb(style["outline_color"]),
-            int(style["font_size"]),
-            style.get("alignment", "center"),
-        ),
-    )
-
-
 def _with_old_areas(
-    blocks: tuple[TextBlock, ...], doc_blocks: list[dict[str, Any]]
+    blocks: tuple[TextBlock, ...], records: list[BlockRecord]
 ) -> tuple[TextBlock, ...]:
     """Blocks whose lines also cover the previous lettering, for erasing it.
 
@@ -115,14 +79,14 @@ def _with_old_areas(
     (inside the balloon, so erasing it never touches the balloon's border), else its box.
     """
     out = []
-    for block, raw in zip(blocks, doc_blocks, strict=True):
-        render = raw.get("render") or {}
-        polygon = render.get("area_polygon") or []
-        if not polygon and render.get("area"):
-            x0, y0, x1, y1 = (float(v) for v in render["area"])
-            polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
-        if block.translate and render.get("status") == "ok" and len(polygon) >= 3:
-            outline = tuple((float(x), float(y)) for x, y in polygon)
+    for block, record in zip(blocks, records, strict=True):
+        render = record.render
+        polygon = list(render.area_polygon)
+        if not polygon and render.area:
+            x0, y0, x1, y1 = (float(v) for v in render.area)
+            polygon = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        if block.translate and render.status == "ok" and len(polygon) >= 3:
+            outline = tuple(polygon)
             block = replace(
                 block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction))
             )
@@ -152,35 +116,28 @@ def erase_lettering(image: np.ndarray, blocks: tuple[TextBlock, ...]) -> np.ndar
     return out
 
 
-def _edited(raw: dict[str, Any]) -> bool:
+def _edited(record: BlockRecord) -> bool:
     """True when a block's translation differs from the text it was lettered with."""
-    render = raw.get("render") or {}
-    if not raw.get("translate", True):
+    if not record.translate:
         return False
-    if render.get("status") != "ok":
+    if record.render.status != "ok":
         return True
-    drawn = "".join("".join(render.get("lines") or []).split())
-    return drawn != "".join((raw.get("translation") or "").split())
+    drawn = "".join("".join(record.render.lines).split())
+    return drawn != "".join((record.translation or "").split())
 
 
-def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str, Any], Page, Path]:
-    """Read a sidecar and build the page to re-letter: (doc, page with clean image, output path)."""
-    doc = sidecar.read(path)
-    if doc is None:
-        raise PageError("bad_sidecar", f"{path}: not an imgtrans sidecar (or not valid JSON/UTF-8)")
-    try:
-        sidecar.validate(doc)
-    except Exception as exc:  # noqa: BLE001 - jsonschema's error names the field
-        raise PageError("bad_sidecar", f"{path}: {str(exc).splitlines()[0]}") from None
-    if doc["status"] != "ok" or not doc.get("output"):
-        raise PageError("not_rendered", f"{path}: status {doc['status']}, no image to re-letter")
+def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[Sidecar, Page, Path]:
+    """Read a sidecar and build the page to re-letter: (sidecar, page with clean image,
+    output path)."""
+    doc = sidecar.load(path)
+    if doc.status != "ok" or doc.output is None:
+        raise PageError("not_rendered", f"{path}: status {doc.status}, no image to re-letter")
     folder = path.parent
-    out_path = inside(folder, doc["output"]["path"], "output.path")
-    blocks = tuple(_block(b) for b in doc["blocks"])
-    clean_name = doc["output"].get("clean")
-    if clean_name:
+    out_path = inside(folder, doc.output.path, "output.path")
+    blocks = tuple(b.to_block() for b in doc.blocks)
+    if doc.output.clean:
         clean, _, _ = decode(
-            read_bytes(inside(folder, clean_name, "output.clean")), path, max_pixels
+            read_bytes(inside(folder, doc.output.clean, "output.clean")), path, max_pixels
         )
         alpha = None
         if out_path.is_file():
@@ -189,22 +146,21 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
     else:
         image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
         clean, recomputed = image, True
-    source = doc["source"]
     page = Page(
         path,
-        source["path"],
-        source["sha256"] or "0" * 64,
+        doc.source.path,
+        doc.source.sha256 or "0" * 64,
         clean,
         alpha,
-        source_lang=doc.get("source_lang"),
+        source_lang=doc.source_lang,
         blocks=blocks,
     )
     if recomputed:
         # Only the blocks whose translation was edited are erased and lettered again; the
         # others stay exactly as they are in the image.
-        todo = [i for i, raw in enumerate(doc["blocks"]) if _edited(raw)]
+        todo = [i for i, record in enumerate(doc.blocks) if _edited(record)]
         redo = tuple(blocks[i] for i in todo)
-        clean = erase_lettering(clean, _with_old_areas(redo, [doc["blocks"][i] for i in todo]))
+        clean = erase_lettering(clean, _with_old_areas(redo, [doc.blocks[i] for i in todo]))
         page = replace(page, image=clean, clean=clean, blocks=redo)
     else:
         page = replace(page, clean=clean)
@@ -216,19 +172,17 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
     from imgtrans.stages.render import render
 
     doc, page, out_path = load_for_render(path)
-    [page] = render([page], options, doc["target_lang"])
+    [page] = render([page], options, doc.target_lang)
     assert page.output is not None
     write_image(out_path, page.output, page.alpha)
-    redone = {b.id: sidecar.block_json(b) for b in page.blocks}
-    doc["blocks"] = [
-        {**old, "style": redone[old["id"]]["style"], "render": redone[old["id"]]["render"]}
-        if old["id"] in redone
-        else old
-        for old in doc["blocks"]
-    ]
-    sidecar.validate(doc)
-    sidecar.write(path, doc)
-    overflow = sum(1 for b in doc["blocks"] if b["render"]["status"] == "overflow")
+    redone = {b.id: BlockRecord.of(b) for b in page.blocks}
+    for record in doc.blocks:
+        if record.id in redone:
+            record.style = redone[record.id].style
+            record.render = redone[record.id].render
+    doc.schema_version = sidecar.SCHEMA_VERSION  # rewritten in the current layout
+    sidecar.write(path, doc.to_json())
+    overflow = sum(1 for b in doc.blocks if b.render.status == "overflow")
     return "ok", overflow
 
 

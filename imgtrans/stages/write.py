@@ -10,7 +10,6 @@ import contextlib
 import errno
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from imgtrans import sidecar
 from imgtrans.discover import Job
@@ -38,13 +37,12 @@ def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions)
         [page] = render([page], options.render, options.target_lang)
         assert page.output is not None
         write_image(job.output, page.output, page.alpha)
-        out_doc: dict[str, Any] = {"path": job.output.name}
+        clean = None
         if options.keep_clean and page.clean is not None:
             write_image(clean_path(job.output), page.clean, None)
-        doc = sidecar.page_json(page, run, job.output.name, "ok")
-        if options.keep_clean:
-            doc["output"] = {**out_doc, "clean": clean_path(job.output).name}
-        sidecar.write(job.sidecar, doc)
+            clean = clean_path(job.output).name
+        output = sidecar.OutputRecord(path=job.output.name, clean=clean)
+        sidecar.write(job.sidecar, sidecar.page_record(page, run, output, "ok").to_json())
     except ImgtransError as exc:
         # A character no font has, in one page's translation (an emoji from an LLM, say),
         # fails that page; the target script itself was checked before the run started.
