@@ -31,7 +31,6 @@ from imgtrans.errors import PageError
 
 log = logging.getLogger(__name__)
 
-FAULT_ENV = "IMGTRANS_FAULT_INJECT"
 PARENT_POLL_S = 0.5
 
 
@@ -63,17 +62,6 @@ class Task:
     label: str
     future: Future[Any]
     id: int = field(default=0)
-
-
-def inject_fault(stage: str, key: str) -> None:
-    """Test hook: ``IMGTRANS_FAULT_INJECT=crash:<stage>:<key>[,...]`` kills the worker process
-    that runs ``stage`` (``load`` or ``finish``) for ``key`` (the page's relative path), as a
-    segfault or the OOM killer would. Never acts in the main process (``--jobs 1``)."""
-    spec = os.environ.get(FAULT_ENV)
-    if not spec or multiprocessing.parent_process() is None:
-        return
-    if f"crash:{stage}:{key}" in spec.split(","):
-        os._exit(70)
 
 
 def _worker_init(parent_pid: int) -> None:

@@ -20,29 +20,20 @@ import numpy as np
 
 from imgtrans import sidecar
 from imgtrans.discover import SIDECAR_SUFFIX
-from imgtrans.errors import NoInputError, PageError
+from imgtrans.errors import MissingFontError, NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
 from imgtrans.output import write_image
-from imgtrans.page import Page, TextBlock, TextLine
+from imgtrans.page import Job, Page, TextBlock, TextLine
 from imgtrans.sidecar_models import BlockRecord, Sidecar
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import text_mask
 from imgtrans.stages.preprocess import decode, read_bytes
+from imgtrans.stages.write import PageResult, write_error
 
 log = logging.getLogger(__name__)
 
 MASK_DILATE = 3
 _ONE_PAGE = Page(Path(), ".", "0" * 64, np.zeros((8, 8, 3), np.uint8))
-
-
-@dataclass
-class RenderSummary:
-    total: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: int = 0
-    overflow: int = 0
-    failures: list[dict[str, str]] | None = None
 
 
 def find_sidecars(targets: list[Path]) -> list[Path]:
@@ -167,39 +158,62 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[Sidecar,
     return doc, page, out_path
 
 
-def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
-    """Re-letter the image of one sidecar; returns (status, overflow count)."""
-    from imgtrans.stages.render import render
+@dataclass(frozen=True)
+class LoadForRender:
+    """The load stage of ``imgtrans render``: a job's sidecar -> the page to re-letter,
+    whose job names the output image the sidecar points at."""
 
-    doc, page, out_path = load_for_render(path)
-    [page] = render([page], options, doc.target_lang)
-    assert page.output is not None
-    write_image(out_path, page.output, page.alpha)
-    redone = {b.id: BlockRecord.of(b) for b in page.blocks}
-    for record in doc.blocks:
-        if record.id in redone:
-            record.style = redone[record.id].style
-            record.render = redone[record.id].render
-    doc.schema_version = sidecar.SCHEMA_VERSION  # rewritten in the current layout
-    sidecar.write(path, doc.to_json())
-    overflow = sum(1 for b in doc.blocks if b.render.status == "overflow")
-    return "ok", overflow
+    max_pixels: int = 400_000_000
 
+    def __call__(self, jobs: list[Job]) -> list[Page]:
+        return [self.one(job) for job in jobs]
 
-def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
-    paths = find_sidecars(targets)
-    summary = RenderSummary(total=len(paths), failures=[])
-    for path in paths:
+    def one(self, job: Job) -> Page:
         try:
-            _, overflow = rerender_one(path, options)
+            _, page, out_path = load_for_render(job.sidecar, self.max_pixels)
         except PageError as exc:
-            summary.failed += 1
-            assert summary.failures is not None
-            summary.failures.append({"path": str(path), "kind": exc.kind, "message": str(exc)})
-            log.error("%s", exc)
-            if fail_fast:
-                break
-            continue
-        summary.done += 1
-        summary.overflow += overflow
-    return summary
+            return Page.failed(job, exc.kind, str(exc))
+        return replace(page, job=replace(job, output=out_path))
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The render + write stage of ``imgtrans render``: letter the page again, write the
+    image, and rewrite the sidecar's style and render records. A failed page leaves its
+    sidecar as it was (it is the user's input)."""
+
+    options: RenderOptions
+
+    def __call__(self, pages: list[Page]) -> list[PageResult]:
+        return [self.one(page) for page in pages]
+
+    def one(self, page: Page) -> PageResult:
+        from imgtrans.stages.render import render
+
+        assert page.job is not None
+        job = page.job
+        if page.error is not None:
+            return PageResult(job.rel_path, "failed", (page.error.kind, page.error.message))
+        try:
+            doc = sidecar.load(job.sidecar)
+            [page] = render([page], self.options, doc.target_lang)
+            assert page.output is not None
+            write_image(job.output, page.output, page.alpha)
+            redone = {b.id: BlockRecord.of(b) for b in page.blocks}
+            for record in doc.blocks:
+                if record.id in redone:
+                    record.style = redone[record.id].style
+                    record.render = redone[record.id].render
+            doc.schema_version = sidecar.SCHEMA_VERSION  # rewritten in the current layout
+            sidecar.write(job.sidecar, doc.to_json())
+        except (PageError, MissingFontError) as exc:
+            return PageResult(job.rel_path, "failed", (exc.kind, str(exc)))
+        except OSError as exc:
+            return PageResult(job.rel_path, "failed", write_error(job.output, exc))
+        stats = tuple((r.render.status, r.inpaint) for r in doc.blocks)
+        return PageResult(job.rel_path, "ok", blocks=stats)
+
+
+def render_jobs(targets: list[Path]) -> list[Job]:
+    """One job per sidecar found under ``targets`` (its output is read from the sidecar)."""
+    return [Job(path, str(path), path, path) for path in find_sidecars(targets)]

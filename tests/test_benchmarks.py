@@ -92,7 +92,7 @@ def test_pipeline_benchmark_runs(tmp_path: Path) -> None:
     out = _run("pipeline.py", "--spreads", "1", "--jobs", "1", "--batch-size", "2", tmp=tmp_path)
     assert "images 1/1 done, 0 failed" in out, out
     stages = re.search(r"stage ms/image: (.*)", out).group(1)  # type: ignore[union-attr]
-    for stage in ("load", "ocr", "mask", "inpaint", "translate", "render+write"):
+    for stage in ("load", "ocr", "mask", "inpaint", "translate", "render", "write"):
         assert float(re.search(rf"{re.escape(stage)} (\d+)", stages).group(1)) >= 0  # type: ignore[union-attr]
     assert float(re.search(r"ocr (\d+)", stages).group(1)) > 0  # type: ignore[union-attr]
     assert re.search(r"inpaint paths: (flat|opencv) \d+", out), out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -59,6 +59,17 @@ def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[
     """
     chain = font_chain(options, target_lang)
     return [_render_page(page, options, target_lang, chain) for page in pages]
+
+
+@dataclass(frozen=True)
+class Render:
+    """The render stage as a picklable callable ``list[Page] -> list[Page]``."""
+
+    options: RenderOptions
+    target_lang: str
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return render(pages, self.options, self.target_lang)
 
 
 def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain) -> Page:
