@@ -40,14 +40,7 @@ def build_options(
     *, to: str, source: str, translator: str | None, tm: Path | None, **kw: Any
 ) -> RunOptions:
     """CLI flag values -> one frozen :class:`RunOptions` (UsageError on bad values)."""
-    if translator is None:
-        if tm is None:
-            raise UsageError(
-                "choose a translator: --translator none|tm|deepl|google|papago|microsoft|"
-                "libretranslate|openai (or give --tm FILE to use a translation memory)"
-            )
-        translator = "tm"
-    return options_from(
+    options = options_from(
         {
             "target_lang": to,
             "output": kw["output"],
@@ -64,7 +57,7 @@ def build_options(
             "ocr": OcrOptions(source_lang=source),
             "inpaint": InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
             "translator": TranslatorOptions(
-                name=translator,
+                name=translator or "auto",
                 tm=tm,
                 api_base=kw["api_base"],
                 model=kw["model"],
@@ -76,6 +69,7 @@ def build_options(
             "render": RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
         }
     )
+    return resolve_auto(options)
 
 
 def options_from(values: dict[str, Any]) -> RunOptions:
@@ -85,6 +79,20 @@ def options_from(values: dict[str, Any]) -> RunOptions:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid options: {problems}") from None
+
+
+def resolve_auto(options: RunOptions) -> RunOptions:
+    """``--translator auto`` (the default) -> the first configured backend, said once."""
+    if options.translator.name != "auto":
+        return options
+    from imgtrans.config import load_dotenv_file
+    from imgtrans.translators import auto
+
+    load_dotenv_file()
+    name, why = auto.resolve(options.translator)
+    log.info("translator: %s (auto: %s)", name, why)
+    translator = options.translator.model_copy(update={"name": name})
+    return options.model_copy(update={"translator": translator})
 
 
 def build_render_options(fonts: tuple[Path, ...], direction: str) -> RenderOptions:
@@ -150,12 +158,11 @@ def make_ocr(options: RunOptions, device: str) -> Any:
 
 def make_translate(options: RunOptions) -> Any:
     """The translate stage (translator built and checked for the language pair)."""
-    from dotenv import load_dotenv
-
+    from imgtrans.config import load_dotenv_file
     from imgtrans.stages.translate import Translate
     from imgtrans.translators import build_translator
 
-    load_dotenv(Path.cwd() / ".env", override=False)
+    load_dotenv_file()
     translator = build_translator(options.translator)
     try:
         translator.check_pair(options.ocr.source_lang, options.target_lang)
@@ -205,7 +212,7 @@ def translate_images(
     from imgtrans.stages.render import Render, font_chain
     from imgtrans.stages.write import Write
 
-    options = options or RunOptions()
+    options = resolve_auto(options or RunOptions())
     device = resolve_device(options.device)
     font_chain(options.render, options.target_lang)  # fail before any work if fonts are missing
     translate = make_translate(options)

@@ -205,7 +205,8 @@ class Rewrite:
                     record.style = redone[record.id].style
                     record.render = redone[record.id].render
             doc.schema_version = sidecar.SCHEMA_VERSION  # rewritten in the current layout
-            sidecar.write(job.sidecar, doc.to_json())
+            # keep the translate run's seal: edits stay edits
+            sidecar.write(job.sidecar, doc.to_json(), seal=False)
         except (PageError, MissingFontError) as exc:
             return PageResult(job.rel_path, "failed", (exc.kind, str(exc)))
         except OSError as exc:

@@ -53,6 +53,7 @@ class LineRecord(_Open):
     text: str
     confidence: Annotated[float, Field(ge=0, le=1)]
     direction: DirectionName = "horizontal"
+    rec_model: str | None = None  # the recognition model that read it (file stem)
 
     @classmethod
     def of(cls, line: TextLine) -> LineRecord:
@@ -61,10 +62,13 @@ class LineRecord(_Open):
             text=line.text,
             confidence=float(line.confidence),
             direction=line.direction,
+            rec_model=line.rec_model,
         )
 
     def to_line(self) -> TextLine:
-        return TextLine(tuple(self.polygon), self.text, self.confidence, self.direction)
+        return TextLine(
+            tuple(self.polygon), self.text, self.confidence, self.direction, self.rec_model
+        )
 
 
 class StyleRecord(_Open):
@@ -135,6 +139,7 @@ class BlockRecord(_Open):
     translate: bool = True
     note: str | None = None
     lines: list[LineRecord]
+    rec_model: str | None = None  # the recognition models of its lines, comma-separated
     text: str
     translation: str | None
     translation_error: str | None = None
@@ -151,6 +156,8 @@ class BlockRecord(_Open):
             translate=block.translate,
             note=block.note,
             lines=[LineRecord.of(line) for line in block.lines],
+            rec_model=",".join(dict.fromkeys(ln.rec_model for ln in block.lines if ln.rec_model))
+            or None,
             text=block.text,
             translation=block.translation,
             translation_error=block.translation_error,
@@ -214,6 +221,7 @@ class Sidecar(_Closed):
     )
 
     schema_version: Literal[1, 2] = SCHEMA_VERSION
+    written_sha256: Sha256 | None = None  # seal: the content's hash as imgtrans wrote it
     source: SourceRecord
     output: OutputRecord | None
     source_lang: str | None

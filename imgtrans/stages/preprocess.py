@@ -19,8 +19,6 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from imgtrans.errors import PageError
 from imgtrans.page import Job, Page
 
-MIN_SIDE = 8  # smaller images cannot hold readable text
-
 
 def read_bytes(path: Path) -> bytes:
     try:
@@ -76,10 +74,6 @@ def decode(
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PageError("truncated", f"{path}: cannot decode image: {exc}") from None
     rgb, alpha = _to_rgb(img)
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        raise PageError(
-            "too_small", f"{path}: {rgb.shape[1]}x{rgb.shape[0]} is too small to hold text"
-        )
     return rgb, alpha, tuple(notes)
 
 
