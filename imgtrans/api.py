@@ -194,7 +194,8 @@ def plan_run(inputs: Sequence[Path], options: RunOptions, name: str, needs_image
         check_writable(root)
     done = resume(found.jobs, options.fingerprint(), options.overwrite, needs_image)
     problems = [(str(p.path), p.kind, p.message) for p in found.problems]
-    return Plan(done.todo, done.skipped, problems, done.warnings, frozenset(folders))
+    warnings = [*found.warnings, *((job.rel_path, w) for job, w in done.warnings.items())]
+    return Plan(done.todo, done.skipped, problems, warnings, done.warnings, frozenset(folders))
 
 
 def translate_images(

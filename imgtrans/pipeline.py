@@ -87,7 +87,8 @@ class Plan:
     jobs: list[Job]  # to run, in order
     skipped: list[Job] = field(default_factory=list)  # finished before
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (path, kind, message)
-    warnings: dict[Job, str] = field(default_factory=dict)  # noted on the page too
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    notes: dict[Job, str] = field(default_factory=dict)  # warnings noted on a page too
     folders: frozenset[Path] = frozenset()  # output folders (temp files of dead runs swept)
 
     @property
@@ -123,8 +124,8 @@ class Tracker:
             log.info("removed %d temp file(s) left by an interrupted run", removed)
         self.summary.total = plan.total
         self.progress.start(plan.total)
-        for job, message in plan.warnings.items():
-            self.summary.warnings.append({"path": job.rel_path, "message": message})
+        for path, message in plan.warnings:
+            self.summary.warnings.append({"path": path, "message": message})
             log.warning("%s", message)
         for path, kind, message in plan.problems:
             self.summary.add_failure(path, kind, message)
@@ -163,7 +164,7 @@ class Tracker:
 
 def noted(page: Page, plan: Plan) -> Page:
     """The page with its discovery warning (if any) in its notes."""
-    warning = plan.warnings.get(page.job) if page.job is not None else None
+    warning = plan.notes.get(page.job) if page.job is not None else None
     return replace(page, notes=(*page.notes, warning)) if warning else page
 
 
@@ -211,6 +212,9 @@ class Pipeline:
         batch: list[Page] = []
         try:
             for page in self._loaded(plan.jobs, pool, window):
+                if page.error is not None:  # recorded at once (--fail-fast stops here)
+                    self._failed(noted(page, plan))
+                    continue
                 batch.append(noted(page, plan))
                 if len(batch) >= self.options.batch_size:
                     self._process(batch, pool, threads, writes)
@@ -265,7 +269,17 @@ class Pipeline:
             batch = self._joined(batch, live, future)
         for page in batch:
             assert page.job is not None
-            writes.append((page.job, pool.submit(self.finish, [page], label=str(page.source))))
+            if page.error is not None:
+                self._failed(page)
+            else:
+                task = pool.submit(self.finish, [page], label=str(page.source))
+                writes.append((page.job, task))
+
+    def _failed(self, page: Page) -> None:
+        """A page failed in the main process: its failed sidecar written here, recorded."""
+        assert page.job is not None
+        [result] = self.finish([page])
+        self.tracker.result(page.job, result)
 
     @staticmethod
     def _joined(
