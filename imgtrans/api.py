@@ -290,10 +290,10 @@ def execute(
     wrap: Wrap | None,
 ) -> Summary:
     """Run ``plan`` through ``stages`` on the executor ``options.executor`` names."""
-    if wrap is not None:
-        stages = stages.wrap(wrap)
     if options.executor == "ray":
         from imgtrans.ray_executor import RayExecutor
 
-        return RayExecutor(mode, stages, options, run, progress).run(plan)
+        return RayExecutor(mode, stages, options, run, progress, wrap).run(plan)
+    if wrap is not None:
+        stages = stages.wrap(wrap)
     return Pipeline(stages, options, run, progress).run(plan)

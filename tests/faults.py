@@ -7,17 +7,11 @@ dataclasses, so they pickle by reference into spawned workers and Ray tasks.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-
-def _in_worker() -> bool:
-    """True in a worker process (a pool worker or a Ray worker), never in the main one."""
-    return multiprocessing.parent_process() is not None or "RAY_RAYLET_PID" in os.environ
 
 
 @dataclass(frozen=True)
@@ -29,10 +23,11 @@ class CrashOn:
     stage: Any
     paths: frozenset[str]
     once: Path | None = None
+    main_pid: int = field(default_factory=os.getpid)  # never kill the main process
 
     def __call__(self, items: list[Any]) -> Any:
         for item in items:
-            if item.rel_path in self.paths and _in_worker():
+            if item.rel_path in self.paths and os.getpid() != self.main_pid:
                 if self.once is None:
                     os._exit(70)
                 marker = self.once / item.rel_path.replace("/", "_")
@@ -44,25 +39,43 @@ class CrashOn:
         return self.stage(items)
 
 
-def crash(where: dict[str, set[str]], once: Path | None = None) -> Callable[[str, Any], Any]:
+@dataclass(frozen=True)
+class Crash:
+    """A ``wrap`` (picklable) that kills the worker running stage ``name`` on the pages
+    ``where[name]`` names; ``count``: every wrapped call is also logged there (:class:`Count`)."""
+
+    where: dict[str, frozenset[str]]
+    once: Path | None = None
+    count: Path | None = None
+    main_pid: int = field(default_factory=os.getpid)  # made in the main process
+
+    def __call__(self, name: str, stage: Any) -> Any:
+        if self.count is not None and name in self.where:
+            stage = Count(stage, self.count, name)
+        if name in self.where:
+            stage = CrashOn(stage, self.where[name], self.once, self.main_pid)
+        return stage
+
+
+def crash(
+    where: dict[str, set[str]], once: Path | None = None, count: Path | None = None
+) -> Callable[[str, Any], Any]:
     """A ``wrap`` that kills the worker running stage ``name`` on the pages named."""
-
-    def wrap(name: str, stage: Any) -> Any:
-        return CrashOn(stage, frozenset(where[name]), once) if name in where else stage
-
-    return wrap
+    return Crash({k: frozenset(v) for k, v in where.items()}, once, count)
 
 
 @dataclass(frozen=True)
 class Count:
-    """Appends a line per item to ``log`` (a file: workers and the main process share it)."""
+    """Appends a line per item to ``log`` after the stage ran (a file: workers and the main
+    process share it)."""
 
     stage: Any
     log: Path
     tag: str
 
     def __call__(self, items: list[Any]) -> Any:
+        out = self.stage(items)
         with self.log.open("a", encoding="utf-8") as fh:
             for item in items:
                 fh.write(f"{self.tag}\t{item.rel_path}\n")
-        return self.stage(items)
+        return out
