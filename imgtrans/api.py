@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from imgtrans import __version__
+from imgtrans import __version__, archive
 from imgtrans.discover import check_writable, discover, resume
 from imgtrans.errors import MissingModelError, UsageError
 from imgtrans.options import (
@@ -51,6 +51,7 @@ def build_options(
             "device": kw["device"],
             "fail_fast": kw["fail_fast"],
             "max_pixels": kw["max_pixels"],
+            "max_archive_bytes": kw.get("max_archive_bytes", 4 * 1024**3),
             "keep_clean": kw["keep_clean"],
             "executor": kw.get("executor", "local"),
             "ray_address": kw.get("ray_address"),
@@ -65,6 +66,7 @@ def build_options(
                 context_pages=kw["context_pages"],
                 cache=kw["cache"],
                 system_prompt=kw["system_prompt"],
+                ct2_model=kw.get("ct2_model"),
             ),
             "render": RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
         }
@@ -186,16 +188,32 @@ def run_info(
     )
 
 
-def plan_run(inputs: Sequence[Path], options: RunOptions, name: str, needs_image: bool) -> Plan:
+def as_paths(inputs: Sequence[str | Path]) -> list[Path]:
+    """Input paths; a file list (:class:`imgtrans.filelist.ListedPaths`) stays one."""
+    if isinstance(inputs, list) and all(isinstance(p, Path) for p in inputs):
+        return inputs
+    return [Path(p) for p in inputs]
+
+
+def plan_run(inputs: list[Path], options: RunOptions, name: str, needs_image: bool) -> Plan:
     """Discovery and resume: the jobs to run, those finished before, and the problems."""
-    found = discover([Path(p) for p in inputs], options.output, name, options.format)
+    found = discover(inputs, options.output, name, options.format, options.max_archive_bytes)
     folders = {job.output.parent for job in found.jobs}
+    folders |= {plan.output.parent for plan in found.archives}
     for root in folders or {options.output or Path.cwd()}:
         check_writable(root)
     done = resume(found.jobs, options.fingerprint(), options.overwrite, needs_image)
     problems = [(str(p.path), p.kind, p.message) for p in found.problems]
     warnings = [*found.warnings, *((job.rel_path, w) for job, w in done.warnings.items())]
-    return Plan(done.todo, done.skipped, problems, warnings, done.warnings, frozenset(folders))
+    return Plan(
+        done.todo,
+        done.skipped,
+        problems,
+        warnings,
+        done.warnings,
+        frozenset(folders),
+        found.archives,
+    )
 
 
 def translate_images(
@@ -221,7 +239,7 @@ def translate_images(
         engine = make_ocr(options, device)
         inpainter = make_inpainter(options.inpaint, device)
         run = run_info(options, engine.models, translate.translator.describe(), inpainter.name)
-        plan = plan_run([Path(p) for p in inputs], options, options.target_lang, True)
+        plan = plan_run(as_paths(inputs), options, options.target_lang, True)
         stages = Stages(
             load=Load(options.max_pixels),
             ocr=engine,
@@ -231,9 +249,13 @@ def translate_images(
             render=Render(options.render, options.target_lang),
             write=Write(run, image=True, keep_clean=options.keep_clean),
         )
-        return execute("translate", stages, plan, options, run, progress, wrap)
+        summary = execute("translate", stages, plan, options, run, progress, wrap)
     finally:
         translate.close()
+    # Comic archives: a .cbz once all of its pages are done.
+    for path, message in archive.assemble_all(plan.archives):
+        summary.warnings.append({"path": path, "message": message})
+    return summary
 
 
 def ocr_images(
@@ -252,7 +274,7 @@ def ocr_images(
     options = (options or RunOptions()).model_copy(update={"target_lang": OCR_TARGET})
     engine = make_ocr(options, resolve_device(options.device))
     run = run_info(options, engine.models, "none", "none")
-    plan = plan_run([Path(p) for p in inputs], options, "ocr", False)
+    plan = plan_run(as_paths(inputs), options, "ocr", False)
     stages = Stages(load=Load(options.max_pixels), ocr=engine, write=Write(run, image=False))
     return execute("ocr", stages, plan, options, run, progress, wrap)
 
@@ -277,7 +299,12 @@ def render_outputs(
         failed_sidecars=False,
     )
     run = run_info(options, {}, "none", "none")
-    return execute("render", stages, plan, options, run, progress, wrap)
+    summary = execute("render", stages, plan, options, run, progress, wrap)
+    failed = {f["path"] for f in summary.failures}
+    rendered = [job.sidecar for job in plan.jobs if job.rel_path not in failed]
+    for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
+        log.warning("%s", problem)
+    return summary
 
 
 def execute(

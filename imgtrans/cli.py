@@ -165,10 +165,16 @@ RayAddress = Annotated[
 
 @app.command()
 def translate(
-    inputs: Inputs,
     to: Annotated[
         str, typer.Option("--to", help="Target language (ko, en, ja, zh-Hans, zh-Hant, ...).")
     ],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Image files, comic archives (.cbz, .zip) and/or folders (walked recursively); "
+            "'-' reads the paths from standard input."
+        ),
+    ] = None,
     source: Annotated[
         str,
         typer.Option(
@@ -186,7 +192,7 @@ def translate(
         typer.Option(
             "--translator",
             "-t",
-            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
+            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai, ctranslate2 (offline); e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
         ),
     ] = "auto",
     tm: Annotated[
@@ -217,6 +223,14 @@ def translate(
         Path | None,
         typer.Option(
             "--system-prompt", help="LLM: file with a system prompt replacing the built-in one."
+        ),
+    ] = None,
+    ct2_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--ct2-model",
+            envvar="IMGTRANS_CT2_MODEL",
+            help="ctranslate2: an Argos Translate package or CTranslate2 model folder, or a folder of them.",
         ),
     ] = None,
     inpainter: Annotated[
@@ -262,6 +276,23 @@ def translate(
     ] = 400_000_000,
     executor: Executor = "local",
     ray_address: RayAddress = None,
+    max_archive_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-archive-bytes", help="Refuse comic archives larger than this uncompressed."
+        ),
+    ] = 4 * 1024**3,
+    files_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--files-from",
+            help="Read the input paths from FILE, one per line (relative paths mirrored under -o).",
+        ),
+    ] = None,
+    null: Annotated[
+        bool,
+        typer.Option("-0", "--null", help="The file list is NUL-separated (find -print0)."),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -270,6 +301,9 @@ def translate(
     _setup_logging(quiet, verbose)
     with _exit_codes():
         from imgtrans.api import build_options, translate_images
+        from imgtrans.filelist import inputs_from
+
+        paths = inputs_from(inputs or [], files_from, null)
 
         options = build_options(
             to=to,
@@ -283,6 +317,7 @@ def translate(
             context_pages=context_pages,
             cache=not no_cache,
             system_prompt=system_prompt,
+            ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
             fonts=tuple(font or ()),
@@ -295,11 +330,12 @@ def translate(
             fail_fast=fail_fast,
             keep_clean=keep_clean,
             max_pixels=max_pixels,
+            max_archive_bytes=max_archive_bytes,
             executor=executor,
             ray_address=ray_address,
         )
         with _progress(quiet) as progress:
-            summary = translate_images(inputs, options, progress=progress)
+            summary = translate_images(paths, options, progress=progress)
         _report(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))

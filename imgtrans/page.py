@@ -163,6 +163,7 @@ class Job:
     rel_path: str  # relative to its input root, "/"-separated
     output: Path  # output image path
     sidecar: Path  # output sidecar path
+    member: str | None = None  # the entry inside ``source`` when it is a comic archive
 
     @property
     def key(self) -> str:

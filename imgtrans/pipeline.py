@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from imgtrans import sidecar
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
@@ -90,6 +91,7 @@ class Plan:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
     notes: dict[Job, str] = field(default_factory=dict)  # warnings noted on a page too
     folders: frozenset[Path] = frozenset()  # output folders (temp files of dead runs swept)
+    archives: list[Any] = field(default_factory=list)  # comic archives: built after the run
 
     @property
     def total(self) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from imgtrans.archive import read_member
 from imgtrans.errors import PageError
 from imgtrans.page import Job, Page
 
@@ -99,10 +100,11 @@ def _to_rgb(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     return np.ascontiguousarray(np.asarray(img.convert("RGB"))), None
 
 
-def load_page(path: Path, rel_path: str, max_pixels: int) -> Page:
-    """Read, hash and decode one file into a :class:`Page`."""
-    data = read_bytes(path)
-    rgb, alpha, notes = decode(data, path, max_pixels)
+def load_page(path: Path, rel_path: str, max_pixels: int, member: str | None = None) -> Page:
+    """Read, hash and decode one file (or entry ``member`` of a comic archive) into a
+    :class:`Page`."""
+    data = read_bytes(path) if member is None else read_member(path, member)
+    rgb, alpha, notes = decode(data, path if member is None else path / member, max_pixels)
     return Page(
         source=path,
         rel_path=rel_path,
@@ -126,7 +128,8 @@ class Load:
 
     def one(self, job: Job) -> Page:
         try:
-            return replace(load_page(job.source, job.rel_path, self.max_pixels), job=job)
+            page = load_page(job.source, job.rel_path, self.max_pixels, job.member)
+            return replace(page, job=job)
         except PageError as exc:
             return Page.failed(job, exc.kind, str(exc))
         except OSError as exc:
