@@ -19,6 +19,7 @@ from imgtrans.ocr import script_models
 from imgtrans.ocr.blocks import build_blocks
 from imgtrans.ocr.detect import boxes_from_map, probability_maps
 from imgtrans.ocr.recognize import Crop, classify_orientation, crop_line, recognise
+from imgtrans.ocr.sfx import keep_sfx
 from imgtrans.options import OcrOptions
 from imgtrans.page import Direction, Page, TextLine
 
@@ -121,6 +122,8 @@ class OcrEngine:
         out = []
         for page, lines in zip(pages, per_page, strict=True):
             blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
+            if opts.sfx == "keep":
+                blocks = keep_sfx(blocks, page.image)
             out.append(replace(page, blocks=tuple(blocks), source_lang=self._lang(detected)))
         return out
 
