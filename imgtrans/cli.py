@@ -406,4 +406,11 @@ _mount(_models_app(), "models")
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+            # Leaving after a stop: a second Ctrl-C while the interpreter shuts down must not
+            # print a traceback.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise

@@ -187,7 +187,11 @@ class Pipeline:
         try:
             self._stream(found.jobs, pool, threads, window=max(2 * opts.batch_size, 2 * jobs))
         except BaseException:
+            # Stopped (signal, fatal error): queued translations are cancelled and the HTTP
+            # calls in flight abandoned, so the interpreter's exit does not wait for them.
             threads.shutdown(wait=False, cancel_futures=True)
+            if self.translator is not None:
+                self.translator.abort()
             pool.abort()
             raise
         finally:
