@@ -5,9 +5,9 @@ Crops are perspective-rectified from the detected quadrilaterals. A tall crop
 counter-clockwise before recognition (measured CER 0.07, against 0.97 clockwise). The
 orientation classifier then catches lines that are upside down.
 
-Recognition gathers the crops of every page in the batch, sorts them by aspect ratio and
-runs width buckets: each crop is padded to its step on a width ladder, alone or batched, so
-batching never changes what is read (see tests/test_ocr.py).
+Recognition takes the crops of one page (the OCR stage never mixes pages in a batch), sorts
+them by aspect ratio and runs width buckets: each crop is padded to its step on a width
+ladder, alone or batched, so batching never changes what is read (see tests/test_ocr.py).
 """
 
 from __future__ import annotations
