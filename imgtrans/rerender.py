@@ -218,7 +218,8 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
     doc, page, out_path = load_for_render(path)
     [page] = render([page], options, doc["target_lang"])
     assert page.output is not None
-    write_image(out_path, page.output, page.alpha)
+    # A JPEG output keeps the quality it was written at (that of its source).
+    write_image(out_path, page.output, page.alpha, quality_of=out_path)
     redone = {b.id: sidecar.block_json(b) for b in page.blocks}
     doc["blocks"] = [
         {**old, "style": redone[old["id"]]["style"], "render": redone[old["id"]]["render"]}
