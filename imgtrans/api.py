@@ -28,15 +28,8 @@ def build_options(
     *, to: str, source: str, translator: str | None, tm: Path | None, **kw: Any
 ) -> RunOptions:
     """CLI flag values -> one frozen :class:`RunOptions` (UsageError on bad values)."""
-    if translator is None:
-        if tm is None:
-            raise UsageError(
-                "choose a translator: --translator none|tm|deepl|google|papago|microsoft|"
-                "libretranslate|openai (or give --tm FILE to use a translation memory)"
-            )
-        translator = "tm"
     try:
-        return RunOptions(
+        options = RunOptions(
             target_lang=to,
             output=kw["output"],
             format=kw["fmt"],
@@ -50,7 +43,7 @@ def build_options(
             ocr=OcrOptions(source_lang=source),
             inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
             translator=TranslatorOptions(
-                name=translator,
+                name=translator or "auto",
                 tm=tm,
                 api_base=kw["api_base"],
                 model=kw["model"],
@@ -64,6 +57,21 @@ def build_options(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid options: {problems}") from None
+    return _resolve_auto(options)
+
+
+def _resolve_auto(options: RunOptions) -> RunOptions:
+    """``--translator auto`` (the default) -> the first configured backend, said once."""
+    if options.translator.name != "auto":
+        return options
+    from imgtrans.config import load_dotenv_file
+    from imgtrans.translators import auto
+
+    load_dotenv_file()
+    name, why = auto.resolve(options.translator)
+    log.info("translator: %s (auto: %s)", name, why)
+    translator = options.translator.model_copy(update={"name": name})
+    return options.model_copy(update={"translator": translator})
 
 
 def build_render_options(fonts: tuple[Path, ...], direction: str) -> RenderOptions:
@@ -119,13 +127,12 @@ def run_translate(
     resolve_device: Callable[[str], str],
 ) -> Summary:
     """Run ``imgtrans translate``; ``console`` (rich) draws a progress bar when given."""
-    from dotenv import load_dotenv
-
+    from imgtrans.config import load_dotenv_file
     from imgtrans.stages.ocr import OcrEngine, make_backend
     from imgtrans.stages.render import font_chain
     from imgtrans.translators import build_translator
 
-    load_dotenv(Path.cwd() / ".env", override=False)
+    load_dotenv_file()
     device = prepare_device(resolve_device(options.device))
     font_chain(options.render, options.target_lang)  # fail before any work if fonts are missing
     translator = build_translator(options.translator)

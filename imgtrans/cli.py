@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 
 from imgtrans import __version__
 from imgtrans.errors import ExitCode, ImgtransError, Interrupted, UsageError
@@ -69,7 +70,10 @@ def _exit_codes() -> Iterator[None]:
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except ImgtransError as exc:
         # soft_wrap: a path in the message must not be broken across lines (logs, grep).
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        # escape: a message may hold brackets ("[env]", a path) that are not rich markup.
+        console.print(
+            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(int(exc.code)) from None
     except Exception as exc:  # noqa: BLE001 - the last resort: say what happened, exit 1
         # Traceback without locals: locals could hold API keys.
@@ -108,6 +112,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -116,6 +121,13 @@ def _main(
     ] = False,
 ) -> None:
     """Translate the text inside images: OCR, translation, inpainting, lettering."""
+    if ctx.invoked_subcommand == "translate":
+        # Config files and IMGTRANS_* variables become the defaults the command line overrides.
+        from imgtrans.config import default_map
+
+        with _exit_codes():
+            command = ctx.command.commands["translate"]  # type: ignore[attr-defined]
+            ctx.default_map = {"translate": default_map(command)}
 
 
 Inputs = Annotated[
@@ -163,13 +175,13 @@ def translate(
         ),
     ] = None,
     translator: Annotated[
-        str | None,
+        str,
         typer.Option(
             "--translator",
             "-t",
-            help="Backend or chain: none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. Default: tm when --tm is given.",
+            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
         ),
-    ] = None,
+    ] = "auto",
     tm: Annotated[
         Path | None, typer.Option("--tm", help="Translation memory, TSV source<TAB>target.")
     ] = None,
@@ -297,8 +309,10 @@ def _report(summary: Any, json_out: bool) -> None:
 def _report_counts(summary: Any, json_out: bool) -> None:
     from dataclasses import asdict
 
+    from imgtrans.sidecar import dumps as sidecar_json
+
     if json_out:
-        typer.echo(json.dumps(asdict(summary), ensure_ascii=False))
+        typer.echo(sidecar_json(asdict(summary)))
     log.info(
         "%d done, %d skipped, %d failed of %d",
         summary.done,
@@ -380,6 +394,42 @@ def schema() -> None:
     typer.echo(json.dumps(load_schema(), indent=2))
 
 
+@app.command()
+def report(
+    outdir: Annotated[Path, typer.Argument(help="An output folder of `imgtrans translate`.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="HTML file to write (default OUTDIR/report.html)."),
+    ] = None,
+    input_root: Annotated[
+        Path | None,
+        typer.Option(
+            "--input", help="The input folder of the run (default: OUTDIR without its _LANG)."
+        ),
+    ] = None,
+    embed: Annotated[
+        bool, typer.Option("--embed", help="Embed the images in the HTML file (portable, big).")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Write one HTML page to look over a translated folder: before/after, blocks, status."""
+    _setup_logging(quiet, False)
+    with _exit_codes():
+        from imgtrans.report import write_report
+
+        path = write_report(outdir, output, input_root, embed)
+        log.info("report written to %s", path)
+
+
+@app.command()
+def doctor(json_out: JsonOut = False) -> None:
+    """Check this install: Python, torch and device, OCR models, fonts, LaMa weights,
+    translators, folders. Exit 0 when translate would run, 1 otherwise (with the fixes)."""
+    from imgtrans.doctor import report
+
+    raise typer.Exit(report(json_out))
+
+
 def _mount(sub: typer.Typer, name: str) -> None:
     """Add a sub-command group whose commands run inside :func:`_exit_codes` too."""
     for info in sub.registered_commands:
@@ -401,7 +451,14 @@ def _models_app() -> typer.Typer:
     return models
 
 
+def _config_app() -> typer.Typer:
+    from imgtrans.cli_config import app as config_app
+
+    return config_app
+
+
 _mount(_models_app(), "models")
+_mount(_config_app(), "config")
 
 
 def main() -> None:

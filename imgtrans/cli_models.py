@@ -1,4 +1,4 @@
-"""``imgtrans models``: list, fetch, verify and import inpainting weights.
+"""``imgtrans models``: list, fetch, verify and import model files (LaMa, OCR recognisers).
 
 Commands raise :mod:`imgtrans.errors` exceptions; the main CLI maps them to exit codes.
 Results go to stdout (one line per item, tab-separated); progress bars go to stderr.
@@ -13,14 +13,25 @@ from typing import Annotated
 import typer
 
 from imgtrans.errors import MissingModelError, UsageError
-from imgtrans.models import weights
+from imgtrans.models import ocr_registry, weights
 
 app = typer.Typer(
     name="models",
-    help="Inpainting model weights: list, fetch, verify, import.",
+    help="Model files (LaMa inpainting weights, OCR recognisers per script): list, fetch, "
+    "verify, import.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+
+
+def _spec(name: str) -> weights.WeightSpec:
+    """A LaMa weights spec or an OCR model's spec; unknown names list both registries."""
+    if name in ocr_registry.REGISTRY:
+        return ocr_registry.REGISTRY[name].spec
+    if name in weights.REGISTRY:
+        return weights.REGISTRY[name]
+    known = sorted([*weights.REGISTRY, *ocr_registry.REGISTRY])
+    raise UsageError(f"unknown model {name!r}; known: {', '.join(known)}")
 
 
 def _status(spec: weights.WeightSpec, directory: Path) -> str:
@@ -30,25 +41,23 @@ def _status(spec: weights.WeightSpec, directory: Path) -> str:
     return "verified" if weights.verify_file(path, spec) else "checksum-mismatch"
 
 
+def _echo_spec(spec: weights.WeightSpec, directory: Path, note: str = "") -> None:
+    status = _status(spec, directory)
+    checksum = f"{spec.algorithm}:{spec.digest}"
+    fields = [spec.name, status, spec.filename, checksum, spec.url, spec.description + note]
+    typer.echo("\t".join(fields))
+
+
 @app.command("list")
 def list_() -> None:
-    """Registered weights with their status in the weights directory."""
+    """Registered model files with their status in the weights directory."""
     directory = weights.weights_dir()
     typer.echo(f"# weights directory: {directory}")
     for spec in weights.REGISTRY.values():
-        default = " (default)" if spec.name == weights.DEFAULT else ""
-        typer.echo(
-            "\t".join(
-                [
-                    spec.name,
-                    _status(spec, directory),
-                    spec.filename,
-                    f"{spec.algorithm}:{spec.digest}",
-                    spec.url,
-                    spec.description + default,
-                ]
-            )
-        )
+        _echo_spec(spec, directory, " (default)" if spec.name == weights.DEFAULT else "")
+    for model in ocr_registry.REGISTRY.values():
+        langs = f" (--from {', '.join(model.languages)})" if model.languages else ""
+        _echo_spec(model.spec, directory, langs)
     for sidecar in sorted(directory.glob("*.safetensors.sha256")):
         name = sidecar.name.removesuffix(".safetensors.sha256")
         ok = weights.find_verified(name, directory) is not None
@@ -59,7 +68,7 @@ def list_() -> None:
 
 @app.command()
 def fetch(
-    name: Annotated[str, typer.Argument(help="Registered weights name, e.g. lama-manga.")],
+    name: Annotated[str, typer.Argument(help="Registered name, e.g. lama-manga or ocr-korean.")],
     url: Annotated[str | None, typer.Option(help="Download from this URL (a mirror).")] = None,
     dest: Annotated[
         Path | None, typer.Option(help="Directory to store the file (default: weights dir).")
@@ -75,7 +84,7 @@ def fetch(
         TransferSpeedColumn,
     )
 
-    spec = weights.spec_for(name)
+    spec = _spec(name)
     console = Console(stderr=True)
     columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
@@ -84,7 +93,7 @@ def fetch(
         def report(done: int, total: int | None) -> None:
             bar.update(task, completed=done, total=total)
 
-        path = weights.fetch(name, dest_dir=dest, url=url, progress=report)
+        path = weights.fetch_spec(spec, dest_dir=dest, url=url, progress=report)
     typer.echo(f"{name}\tverified\t{path}")
 
 
@@ -94,6 +103,10 @@ def verify(
 ) -> None:
     """Check the checksum of downloaded (or imported) weights."""
     directory = weights.weights_dir()
+    if name in ocr_registry.REGISTRY:
+        found = ocr_registry.require(ocr_registry.REGISTRY[name], "verify", directory)
+        typer.echo(f"{name}\tverified\t{found}")
+        return
     if name is not None:
         path = weights.find_verified(name, directory)
         if path is None:

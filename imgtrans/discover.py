@@ -12,16 +12,17 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from imgtrans.errors import NoInputError, OutputError
+from imgtrans.errors import NoInputError, OutputError, UsageError
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 SIDECAR_SUFFIX = ".imgtrans.json"
 FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
+NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, APFS, NTFS in UTF-16 units)
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,8 @@ class Problem:
     """An input that cannot become a job; it is reported in the run summary (no sidecar:
     there is no output path of its own to put one at)."""
 
-    path: Path
-    kind: str  # symlink_loop, unreadable, broken_symlink, output_clash, output_path
+    path: str  # relative to its input root
+    kind: str  # symlink_loop, unreadable, broken_symlink, output_clash, output_path, name_too_long
     message: str
 
 
@@ -52,6 +53,7 @@ class Problem:
 class Discovery:
     jobs: list[Job]
     problems: list[Problem]  # paths that could not be walked or mapped, with the reason
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
 
 
 def sidecar_path(image_out: Path) -> Path:
@@ -82,13 +84,21 @@ def _walk(root: Path, problems: list[Problem]) -> Iterator[Path]:
             st = folder.stat()
         except OSError as exc:
             problems.append(
-                Problem(folder, "unreadable", f"{folder}: cannot read folder: {exc.strerror}")
+                Problem(
+                    _rel(folder, root),
+                    "unreadable",
+                    f"{folder}: cannot read folder: {exc.strerror}",
+                )
             )
             continue
         ident = (st.st_dev, st.st_ino)
         if ident in seen:
             problems.append(
-                Problem(folder, "symlink_loop", f"{folder}: symlink loop (folder already visited)")
+                Problem(
+                    _rel(folder, root),
+                    "symlink_loop",
+                    f"{folder}: symlink loop (folder already visited)",
+                )
             )
             continue
         seen.add(ident)
@@ -96,7 +106,11 @@ def _walk(root: Path, problems: list[Problem]) -> Iterator[Path]:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
             problems.append(
-                Problem(folder, "unreadable", f"{folder}: cannot list folder: {exc.strerror}")
+                Problem(
+                    _rel(folder, root),
+                    "unreadable",
+                    f"{folder}: cannot list folder: {exc.strerror}",
+                )
             )
             continue
         subdirs = []
@@ -108,78 +122,190 @@ def _walk(root: Path, problems: list[Problem]) -> Iterator[Path]:
                 elif entry.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
                     yield path
                 elif entry.is_symlink() and not path.exists():
-                    problems.append(Problem(path, "broken_symlink", f"{path}: broken symlink"))
+                    problems.append(
+                        Problem(_rel(path, root), "broken_symlink", f"{path}: broken symlink")
+                    )
             except OSError as exc:
-                problems.append(Problem(path, "unreadable", f"{path}: cannot stat: {exc.strerror}"))
+                problems.append(
+                    Problem(_rel(path, root), "unreadable", f"{path}: cannot stat: {exc.strerror}")
+                )
         stack.extend(reversed(subdirs))
 
 
 def discover(
     inputs: list[Path], output: Path | None, target_lang: str, fmt: str = "same"
 ) -> Discovery:
-    """Expand ``inputs`` into jobs. Raises :class:`NoInputError` when nothing is found."""
-    jobs: list[Job] = []
-    problems: list[Problem] = []
-    by_output: dict[Path, Job] = {}
-    for given in inputs:
-        if not given.exists():
-            raise NoInputError(f"input not found: {given}")
-        root = given.resolve()
-        out_root = (output or default_output_root(root, target_lang)).resolve()
-        if root.is_dir():
-            _refuse_inside(out_root, root, explicit=output is not None)
-            files = [(p, p.relative_to(root)) for p in _walk(root, problems)]
-            # A file inside the output tree (output placed under the input) is not an input.
-            files = [(p, r) for p, r in files if not _is_within(p.resolve(), out_root)]
-        else:
-            files = [(root, Path(root.name))]
-        for path, rel in files:
-            out = out_root / rel.with_suffix(output_suffix(path, fmt))
-            job = Job(
-                path if path.is_absolute() else path.resolve(),
-                rel.as_posix(),
-                out,
-                sidecar_path(out),
-            )
-            if not _is_within(out, out_root):  # never write outside the output root
-                problems.append(
-                    Problem(path, "output_path", f"{path}: output {out} escapes {out_root}")
+    """Expand ``inputs`` into jobs. Raises :class:`NoInputError` when nothing is found,
+    :class:`UsageError` when two inputs would be mirrored under the same name, and
+    :class:`OutputError` when an output folder is an input."""
+    roots = _roots(inputs)
+    mirror = output is not None and len(roots) > 1
+    if mirror:
+        _check_unique_names(roots)
+    outs = {root: _output_root(root, output, target_lang, mirror) for root in roots}
+    # Output folders never feed the walk: an explicit -o inside an input tree is carved out
+    # of it (and said so); a default one inside an input tree is refused.
+    carved = [output.resolve()] if output is not None else list(outs.values())
+    for out_root in outs.values():
+        for root in roots:
+            if out_root == root:
+                raise OutputError(
+                    f"output folder {out_root} is the input {root}: choose another -o"
                 )
-                continue
-            clash = by_output.get(out) or by_output.get(job.sidecar)
-            if clash is not None:
-                problems.append(
-                    Problem(
-                        path,
-                        "output_clash",
-                        f"{path}: its output {out} (or its sidecar) is already the output of "
-                        f"{clash.source}; "
-                        "skipped (use separate -o folders or --format)",
-                    )
-                )
-                continue
-            by_output[out] = by_output[job.sidecar] = job  # a.png and a.jpg share a sidecar
-            jobs.append(job)
-    if not jobs and not problems:
+            if root in out_root.parents and output is None:
+                raise OutputError(f"default output {out_root} would be inside the input {root}")
+    found = _Found(roots, carved)
+    for root in roots:
+        found.add_root(root, outs[root], fmt)
+    if not found.jobs and not found.problems:
         raise NoInputError(
             "no images found in "
             + ", ".join(str(p) for p in inputs)
             + f" (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
         )
-    return Discovery(jobs, problems)
+    return Discovery(found.jobs, found.problems, found.warnings)
+
+
+def _roots(inputs: list[Path]) -> list[Path]:
+    """Resolved input roots, each once: the same folder given twice, or a folder and a file
+    or folder inside it, is one input."""
+    resolved: list[Path] = []
+    for given in inputs:
+        if not given.exists():
+            raise NoInputError(f"input not found: {given}")
+        root = given.resolve()
+        if root not in resolved:
+            resolved.append(root)
+    roots = []
+    for root in resolved:
+        covered = [
+            other
+            for other in resolved
+            if other.is_dir() and other in root.parents and _walked(root)
+        ]
+        if covered:
+            log.info("%s is inside the input %s: taken once, as part of it", root, covered[0])
+        else:
+            roots.append(root)
+    return roots
+
+
+def _walked(path: Path) -> bool:
+    """True when walking a folder above ``path`` finds it (a folder, or an image file)."""
+    return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _check_unique_names(roots: list[Path]) -> None:
+    by_name: dict[str, Path] = {}
+    for root in roots:
+        if root.name in by_name:
+            raise UsageError(
+                f"inputs {by_name[root.name]} and {root} have the same name '{root.name}': "
+                "under one -o each input is written to a folder of its own name "
+                "(as cp -r would); give them separate -o folders or rename one"
+            )
+        by_name[root.name] = root
+
+
+def _output_root(root: Path, output: Path | None, target_lang: str, mirror: bool) -> Path:
+    """Where ``root``'s tree is mirrored: ``-o`` itself, ``-o/<root name>`` when several
+    inputs share one ``-o``, else the sibling ``<input>_<lang>``."""
+    if output is None:
+        return default_output_root(root, target_lang).resolve()
+    out = output.resolve()
+    return out / root.name if mirror and root.is_dir() else out
+
+
+class _Found:
+    """Jobs and problems collected over every input root."""
+
+    def __init__(self, roots: list[Path], carved: list[Path]) -> None:
+        self.roots = roots
+        self.carved = carved
+        self.jobs: list[Job] = []
+        self.problems: list[Problem] = []
+        self.warnings: list[tuple[str, str]] = []
+        self.by_output: dict[Path, Job] = {}
+
+    def add_root(self, root: Path, out_root: Path, fmt: str) -> None:
+        if root.is_dir():
+            files = [(p, p.relative_to(root)) for p in _walk(root, self.problems)]
+            files = self._without_outputs(root, files)
+        else:
+            files = [(root, Path(root.name))]
+        for path, rel in files:
+            out = out_root / rel.with_suffix(output_suffix(path, fmt))
+            self.add(Job(path, rel.as_posix(), out, sidecar_path(out)), out_root)
+
+    def _without_outputs(
+        self, root: Path, files: list[tuple[Path, Path]]
+    ) -> list[tuple[Path, Path]]:
+        """Drop the files of an output folder that lies inside the input tree (said once)."""
+        for folder in self.carved:
+            if root not in folder.parents:
+                continue
+            kept = [(p, r) for p, r in files if not _is_within(p.resolve(), folder)]
+            message = (
+                f"output folder {folder} is inside the input {root}: its files are not read "
+                "as inputs"
+            )
+            self.warnings.append((_rel(folder, root), message))
+            files = kept
+        return files
+
+    def add(self, job: Job, out_root: Path) -> None:
+        problem = self._problem(job, out_root)
+        if problem is not None:
+            self.problems.append(Problem(job.rel_path, *problem))
+            return
+        self.by_output[job.output] = self.by_output[job.sidecar] = job  # a.png, a.jpg
+        self.jobs.append(job)
+
+    def _problem(self, job: Job, out_root: Path) -> tuple[str, str] | None:
+        out = job.output
+        if not _is_within(out, out_root):
+            return "output_path", f"{job.source}: output {out} escapes {out_root}"
+        for path in (out, job.sidecar):
+            victim = self._input_at(path)
+            if victim is not None:
+                return "output_path", (
+                    f"{job.source}: its output {path} would overwrite the input {victim}: "
+                    "skipped (choose another -o)"
+                )
+        too_long = [p.name for p in (out, job.sidecar) if len(os.fsencode(p.name)) > NAME_MAX]
+        if too_long:
+            return "name_too_long", (
+                f"{job.source}: the output name {too_long[0]!r} is longer than {NAME_MAX} "
+                "bytes (shorten the file name)"
+            )
+        clash = self.by_output.get(out) or self.by_output.get(job.sidecar)
+        if clash is not None:
+            return "output_clash", (
+                f"{job.source}: its output {out} (or its sidecar) is already the output of "
+                f"{clash.source}; skipped (use separate -o folders or --format)"
+            )
+        return None
+
+    def _input_at(self, path: Path) -> Path | None:
+        """The input root ``path`` lies in (outside any output folder carved out of it)."""
+        for root in self.roots:
+            if _is_within(path, root) and not any(
+                root in folder.parents and _is_within(path, folder) for folder in self.carved
+            ):
+                return root if root.is_file() else path
+        return None
+
+
+def _rel(path: Path, root: Path) -> str:
+    """``path`` relative to its input root ("/"-separated), as the run summary names it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
-
-
-def _refuse_inside(out_root: Path, in_root: Path, explicit: bool) -> None:
-    if out_root == in_root:
-        raise OutputError(
-            f"output folder {out_root} is the input folder: choose another -o/--output"
-        )
-    if _is_within(out_root, in_root) and not explicit:
-        raise OutputError(f"default output {out_root} would be inside the input {in_root}")
 
 
 def check_writable(folder: Path) -> None:

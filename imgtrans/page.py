@@ -86,6 +86,7 @@ class TextLine:
     text: str
     confidence: float
     direction: Direction = "horizontal"
+    rec_model: str | None = None  # the recognition model that read it (file stem)
 
     @property
     def bbox(self) -> BBox:
@@ -142,7 +143,8 @@ class TextBlock:
 
     @property
     def text(self) -> str:
-        """The lines joined in reading order. CJK lines join without a space."""
+        """The lines joined in reading order. Chinese and Japanese lines join without a
+        space; Latin and Korean ones (which wrap between words) with one."""
         parts = [line.text.strip() for line in self.lines if line.text.strip()]
         if not parts:
             return ""
@@ -155,7 +157,8 @@ class TextBlock:
 
 def _is_latin_end(text: str) -> bool:
     ch = text[-1]
-    return ch.isascii() and (ch.isalnum() or ch in ".,!?;:'\")-")
+    hangul = "\uac00" <= ch <= "\ud7a3"
+    return hangul or (ch.isascii() and (ch.isalnum() or ch in ".,!?;:'\")-"))
 
 
 @dataclass(frozen=True)

@@ -168,10 +168,13 @@ class Pipeline:
             log.info("removed %d temp file(s) left by an interrupted run", removed)
         self.summary.total = len(found.jobs) + len(found.problems)
         self.progress.start(self.summary.total)
+        for path, message in found.warnings:
+            self.summary.warnings.append({"path": path, "message": message})
+            log.warning("%s", message)
         for problem in found.problems:
-            self.summary.add_failure(str(problem.path), problem.kind, problem.message)
+            self.summary.add_failure(problem.path, problem.kind, problem.message)
             log.error("%s", problem.message)
-            self.progress.advance(str(problem.path), "failed")
+            self.progress.advance(problem.path, "failed")
         self._check_fail_fast()
         jobs = worker_count(opts.jobs)
         pool = WorkerPool(jobs)
@@ -277,12 +280,13 @@ class Pipeline:
             return
         target = self.options.target_lang
         context = self._context_window()
+        # Joined by the job itself, never by a path: two input roots may both hold p.png.
         translated = {
-            job.rel_path: threads.submit(translate_page, page, self.translator, target, context)
+            id(job): threads.submit(translate_page, page, self.translator, target, context)
             for job, page in batch
         }
         for job, clean_page in self._model_stage(batch, self.inpainter):
-            done = self._translation(job, translated[job.rel_path], clean_page.sha256)
+            done = self._translation(job, translated[id(job)], clean_page.sha256)
             if done is None:
                 continue
             self._remember(done)

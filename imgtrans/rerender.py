@@ -82,6 +82,7 @@ def _block(doc: dict[str, Any]) -> TextBlock:
             str(ln["text"]),
             float(ln["confidence"]),
             ln.get("direction", doc["direction"]),
+            ln.get("rec_model"),
         )
         for ln in doc["lines"]
     )
@@ -228,7 +229,7 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
         for old in doc["blocks"]
     ]
     sidecar.validate(doc)
-    sidecar.write(path, doc)
+    sidecar.write(path, doc, seal=False)  # keep the translate run's seal: edits stay edits
     overflow = sum(1 for b in doc["blocks"] if b["render"]["status"] == "overflow")
     return "ok", overflow
 

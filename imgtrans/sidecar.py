@@ -9,6 +9,7 @@ and ``imgtrans render`` read it back.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -66,9 +67,12 @@ def block_json(block: TextBlock) -> dict[str, Any]:
                 "text": line.text,
                 "confidence": float(line.confidence),
                 "direction": line.direction,
+                "rec_model": line.rec_model,
             }
             for line in block.lines
         ],
+        "rec_model": ",".join(dict.fromkeys(ln.rec_model for ln in block.lines if ln.rec_model))
+        or None,
         "text": block.text,
         "translation": block.translation,
         "translation_error": block.translation_error,
@@ -162,16 +166,19 @@ _TEMP_NAME = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+" + re.escape(TEMP_SUFFIX) 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync, rename over ``path``.
 
-    The temp file is ``.<name>.<pid>.<random>.imgtrans.part``: on any error (disk full,
-    SIGTERM in a worker) it is removed; if the process is killed outright, the pid in its
-    name lets :func:`sweep_temp_files` of a later run remove it safely.
+    The temp file is ``.<name>.<pid>.<random>.imgtrans.part`` (``name`` shortened so the
+    temp name stays within the 255-byte limit): on any error (disk full, SIGTERM in a
+    worker) it is removed; if the process is killed outright, the pid in its name lets
+    :func:`sweep_temp_files` of a later run remove it safely. The file gets the mode a
+    plain ``open(path, "w")`` would give it (``0666 & ~umask``), not mkstemp's ``0600``.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent
+        prefix=f".{_shortened(path.name)}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent
     )
     _IN_PROGRESS.add(tmp)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as fh:
             write_all(fh, data)
             fh.flush()
@@ -182,6 +189,28 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
     finally:
         _IN_PROGRESS.discard(tmp)
+
+
+def _shortened(name: str) -> str:
+    """``name`` cut so ``.<name>.<pid>.<8 random>.imgtrans.part`` fits in 255 bytes."""
+    room = 255 - len(f"..{os.getpid()}.12345678{TEMP_SUFFIX}")
+    raw = os.fsencode(name)
+    return name if len(raw) <= room else os.fsdecode(raw[:room])
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux
+    ``/proc/self/status``); elsewhere set and restored at once."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove_temp_files_in_progress() -> None:
@@ -233,8 +262,38 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def write(path: Path, doc: dict[str, Any]) -> None:
-    atomic_write_bytes(path, json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8") + b"\n")
+SEAL = "written_sha256"  # sha256 of the sidecar's content as imgtrans wrote it
+
+
+def dumps(doc: Any, indent: int | None = None) -> str:
+    """JSON text that is valid UTF-8 even when a file name is not: the surrogate escapes of
+    undecodable name bytes become ``\\udcXX`` escapes, so ``os.fsencode`` of the name read
+    back gives the original bytes."""
+    text = json.dumps(doc, ensure_ascii=False, indent=indent)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def content_sha256(doc: dict[str, Any]) -> str:
+    """sha256 of ``doc`` without its seal, independent of key order and formatting."""
+    body = {k: v for k, v in doc.items() if k != SEAL}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("ascii")).hexdigest()
+
+
+def edited(doc: dict[str, Any]) -> bool:
+    """True when the sidecar was changed since imgtrans wrote it (its seal does not match):
+    a rerun must not overwrite such a sidecar without ``--overwrite``. A sidecar without a
+    seal (from an imgtrans version before seals) counts as not edited."""
+    seal = doc.get(SEAL)
+    return isinstance(seal, str) and seal != content_sha256(doc)
+
+
+def write(path: Path, doc: dict[str, Any], seal: bool = True) -> None:
+    """Write ``doc`` atomically; ``seal`` records the hash of what was written, so a later
+    run can tell a hand edit (``imgtrans render`` keeps the old seal: its edits stay
+    edits)."""
+    if seal:
+        doc = {**doc, SEAL: content_sha256(doc)}
+    atomic_write_bytes(path, dumps(doc, indent=1).encode("utf-8") + b"\n")
 
 
 def read(path: Path) -> dict[str, Any] | None:

@@ -114,11 +114,12 @@ def test_missing_model_is_5(
     pages: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src, tm = pages
+    monkeypatch.setenv("IMGTRANS_WEIGHTS", str(tmp_path / "no-weights"))
     code, out = invoke(
         "translate", src, "--to", "en", "--from", "ko", "--tm", tm, "-o", tmp_path / "o"
     )
     assert code == ExitCode.MISSING_MODEL and "Hangul" in out
-    monkeypatch.setenv("IMGTRANS_WEIGHTS", str(tmp_path / "no-weights"))
+    assert "imgtrans models fetch ocr-korean" in out
     code, out = invoke(
         "translate", src, "--to", "ko", "--tm", tm, "--inpainter", "lama", "-o", tmp_path / "o"
     )

@@ -177,7 +177,10 @@ def test_huge_scan_keeps_small_print_readable() -> None:
     assert covered.all()
 
 
-def test_korean_source_is_refused_with_the_missing_model_code() -> None:
+def test_korean_source_is_refused_with_the_missing_model_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMGTRANS_WEIGHTS", str(tmp_path))  # no Korean model fetched there
     with pytest.raises(MissingModelError, match="Hangul"):
         check_source_language("ko")
     with pytest.raises(MissingModelError):

@@ -117,7 +117,7 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "trunc_jpeg.jpg": ("failed", "truncated"),
     "trunc_png.png": ("failed", "truncated"),
     "text_named.png": ("failed", "not_an_image"),
-    "one_pixel.png": ("failed", "too_small"),
+    "one_pixel.png": ("ok", None),  # a valid image with no text passes through
     "bomb.png": ("failed", "too_large"),
     "deep16.png": ("ok", None),
     "cmyk.jpg": ("ok", None),
@@ -136,21 +136,20 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
 SUMMARY_ONLY = {
     "twin.png": "output_clash",
     "loop": "symlink_loop",
-    "other/good.png": "output_clash",
 }
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict, str]:
     root = tmp_path_factory.mktemp("bad")
-    src, other, out = root / "in", root / "other", root / "out"
+    src, other, out = root / "in", root / "other", root / "out" / "in"
     for name, data in inputs().items():
         (src / name).parent.mkdir(parents=True, exist_ok=True)
         (src / name).write_bytes(data)
     (src / "sub").mkdir()
     (src / "sub" / "loop").symlink_to(src, target_is_directory=True)
-    save(draw(100, 60, []), other / "good.png")  # maps onto out/good.png too
-    out.mkdir()
+    save(draw(100, 60, []), other / "good.png")  # two inputs under one -o: out/other/good.png
+    out.mkdir(parents=True)
     (out / "stale_binary.imgtrans.json").write_bytes(b"\xff\xfe\x00garbage\x80")
     (out / "stale_json.imgtrans.json").write_text('{"schema_version": 1, "status": "o', "utf-8")
     (out / "stale_json.png").write_bytes(b"old output")
@@ -158,7 +157,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict, s
     tm.write_text("Hello\t안녕\n", encoding="utf-8")
     result = runner.invoke(
         app,
-        ["translate", str(src), str(other), "--to", "ko", "--tm", str(tm), "-o", str(out)]
+        ["translate", str(src), str(other), "--to", "ko", "--tm", str(tm), "-o", str(out.parent)]
         + ["-j", "1", "--json", "--max-pixels", str(MAX_PIXELS)],
     )
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -197,15 +196,21 @@ def test_problems_without_a_sidecar_are_in_the_summary(batch: tuple, name: str) 
     src, _, summary, _ = batch
     kinds = {Path(f["path"]).name: f["kind"] for f in summary["failures"]}
     assert kinds[Path(name).name] == SUMMARY_ONLY[name]
-    if name == "other/good.png":  # the first good.png keeps its output
-        assert any(f["path"].endswith("other/good.png") for f in summary["failures"])
+    assert not Path(name).is_absolute()  # relative to its input root
+
+
+def test_several_inputs_are_mirrored_under_their_own_names(batch: tuple) -> None:
+    _, out, _, _ = batch
+    other = out.parent / "other"
+    assert json.loads((other / "good.imgtrans.json").read_text("utf-8"))["status"] == "ok"
+    assert (other / "good.png").is_file()
 
 
 def test_the_batch_went_on_and_counts_add_up(batch: tuple) -> None:
     _, out, summary, _ = batch
     failed = sum(1 for s, _ in EXPECTED.values() if s == "failed") + len(SUMMARY_ONLY)
     assert summary["failed"] == failed
-    assert summary["done"] == sum(1 for s, _ in EXPECTED.values() if s == "ok")
+    assert summary["done"] == sum(1 for s, _ in EXPECTED.values() if s == "ok") + 1  # other/
     assert summary["total"] == summary["done"] + summary["failed"]
     assert sidecar_of(out, "good.png")["blocks"][0]["translation"] == "안녕"
     assert not [p for p in out.rglob("*") if p.name.endswith(".part")]

@@ -60,3 +60,26 @@ class OnnxOcrBackend:
     def cls(self, batch: np.ndarray) -> np.ndarray:
         """``N x 3 x 48 x 192`` float32 normalised -> ``N x 2`` (upright, rotated 180)."""
         return self._run("cls", batch)
+
+
+class OnnxRec:
+    """One extra recognition model (see ocr_registry.py) on onnxruntime's CPU provider."""
+
+    def __init__(self, path: Path, intra_op_threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = intra_op_threads
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+
+    def rec_best(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``N x 3 x 48 x W`` float32 normalised -> ``N x T`` best class, its probability."""
+        if batch.ndim != 4 or batch.shape[1:3] != (3, 48):
+            raise ValueError(f"rec expects N x 3 x 48 x W float32, got shape {batch.shape}")
+        x = np.ascontiguousarray(batch, dtype=np.float32)
+        probs: np.ndarray = self._session.run(None, {self._input: x})[0]
+        best = probs.argmax(axis=2)
+        return best, np.take_along_axis(probs, best[:, :, None], axis=2)[:, :, 0]

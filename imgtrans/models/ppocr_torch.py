@@ -96,3 +96,19 @@ class TorchOcrBackend:
         """``N x 3 x 48 x 192`` float32 normalised -> ``N x 2`` (upright, rotated 180)."""
         _check(batch, "cls", 48, 1)
         return self._run(self.cls_model, batch)
+
+
+class TorchRec:
+    """One extra recognition model (see ocr_registry.py) on a torch device."""
+
+    def __init__(self, path: Path, device: torch.device) -> None:
+        self.device = device
+        self.model = OnnxGraph(path).eval().to(device)
+
+    def rec_best(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`TorchOcrBackend.rec_best`."""
+        _check(batch, "rec", 48, 1)
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
+            best_p, best = self.model(x.to(self.device, non_blocking=True)).max(dim=2)
+            return best.cpu().numpy(), best_p.float().cpu().numpy()

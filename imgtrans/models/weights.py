@@ -260,7 +260,18 @@ def fetch(
     checksum mismatch the part file is deleted and MissingModelError raised; on a dropped
     connection the part file is kept and the error says to rerun. Returns the final path.
     """
-    spec = spec_for(name)
+    return fetch_spec(spec_for(name), dest_dir, url, progress, timeout)
+
+
+def fetch_spec(
+    spec: WeightSpec,
+    dest_dir: Path | None = None,
+    url: str | None = None,
+    progress: Progress | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """:func:`fetch` for any spec (the OCR model registry has its own table of specs)."""
+    name = spec.name
     directory = Path(dest_dir) if dest_dir else weights_dir()
     target = directory / spec.filename
     if verify_file(target, spec):

@@ -22,8 +22,6 @@ from imgtrans.errors import PageError
 from imgtrans.page import Page
 from imgtrans.pool import inject_fault
 
-MIN_SIDE = 8  # smaller images cannot hold readable text
-
 
 def read_bytes(path: Path) -> bytes:
     try:
@@ -79,10 +77,6 @@ def decode(
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PageError("truncated", f"{path}: cannot decode image: {exc}") from None
     rgb, alpha = _to_rgb(img)
-    if min(rgb.shape[:2]) < MIN_SIDE:
-        raise PageError(
-            "too_small", f"{path}: {rgb.shape[1]}x{rgb.shape[0]} is too small to hold text"
-        )
     return rgb, alpha, tuple(notes)
 
 
@@ -140,6 +134,13 @@ class LoadResult:
     warning: str | None = None  # e.g. the earlier sidecar was corrupt (treated as absent)
 
 
+def _kept_edit(job: Job) -> str:
+    return (
+        f"{job.sidecar}: edited since imgtrans wrote it: page {job.rel_path} not redone, "
+        "so the edit is kept (imgtrans render re-letters it; --overwrite redoes it)"
+    )
+
+
 def load_job(
     job: Job, fingerprint: str, overwrite: bool, max_pixels: int, needs_image: bool = True
 ) -> LoadResult:
@@ -157,6 +158,8 @@ def load_job(
                 sha = file_sha256(job.source)
                 if sidecar.is_done(doc, sha, fingerprint):
                     return LoadResult(job, skipped=True, sha256=sha)
+            if doc is not None and sidecar.edited(doc):
+                return LoadResult(job, skipped=True, warning=_kept_edit(job))
         page = load_page(job.source, job.rel_path, max_pixels)
         return LoadResult(job, page=page, warning=warning)
     except PageError as exc:

@@ -1,0 +1,103 @@
+"""Optional per-script recognisers (Korean, ...) beside the shipped PP-OCRv6 one.
+
+``--from ko`` reads every line with the Korean model. ``--from auto`` reads with the shipped
+model first; each installed script model (see :mod:`imgtrans.models.ocr_registry`) then
+rereads the lines that may be in its script, and its reading replaces the shipped one when
+it has that script and a higher confidence on the same crop. Lines with kana are Japanese
+and never reread, so a Japanese page costs nothing extra. Each line records which model
+read it (``rec_model`` in the sidecar).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from imgtrans.models import ocr_registry
+from imgtrans.models.ppocr import rec_charset
+from imgtrans.ocr.blocks import KANA
+from imgtrans.ocr.recognize import BestFn, recognise
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    """A loaded recognition model: its label (file stem, for sidecars) and how to run it."""
+
+    label: str
+    path: Path
+    charset: list[str]
+    rec_best: BestFn
+    script: re.Pattern[str] | None = None
+
+
+def load(model: ocr_registry.RecModel, path: Path, backend: Any) -> Recogniser:
+    """Load ``path`` on the same device as ``backend`` (torch backends have ``device``).
+
+    The charset comes from the file's own ONNX metadata, never from the shipped model.
+    """
+    charset = rec_charset(path)
+    device = getattr(backend, "device", None)
+    if device is not None:
+        from imgtrans.models.ppocr_torch import TorchRec
+
+        rec_best: BestFn = TorchRec(path, device).rec_best
+    else:
+        from imgtrans.models.ppocr_onnx import OnnxRec
+
+        rec_best = OnnxRec(path).rec_best
+    script = ocr_registry.SCRIPTS[model.script] if model.script else None
+    return Recogniser(model.key, path, charset, rec_best, script)
+
+
+def for_source(lang: str, backend: Any) -> tuple[Recogniser | None, list[Recogniser]]:
+    """(the model that reads every line of ``--from lang``, the models that reread under auto).
+
+    Raises MissingModelError with the fetch command when ``lang`` needs a model not installed.
+    """
+    model = ocr_registry.for_language(lang)
+    if model is not None:
+        return load(model, require_for(lang), backend), []
+    if lang != "auto":
+        return None, []
+    extras = []
+    for candidate in ocr_registry.REGISTRY.values():
+        path = ocr_registry.installed(candidate) if candidate.script else None
+        if path is not None:
+            extras.append(load(candidate, path, backend))
+    return None, extras
+
+
+def require_for(lang: str) -> Path:
+    """The verified model file ``--from lang`` needs (MissingModelError if absent)."""
+    model = ocr_registry.for_language(lang)
+    assert model is not None and model.script is not None
+    why = (
+        f"--from {lang}: the shipped PP-OCRv6 recognition model cannot read "
+        f"{model.script.capitalize()} (its dictionary has none)"
+    )
+    return ocr_registry.require(model, why)
+
+
+def reread(
+    crops: list[np.ndarray],
+    texts: list[tuple[str, float]],
+    labels: list[str],
+    extra: Recogniser,
+    batch_size: int,
+) -> tuple[list[tuple[str, float]], list[str]]:
+    """Reread the crops whose shipped reading has no kana with ``extra``; keep its reading
+    where it has the model's script and beats the shipped model's confidence."""
+    todo = [i for i, (text, _) in enumerate(texts) if not KANA.search(text)]
+    if not todo or extra.script is None:
+        return texts, labels
+    again = recognise([crops[i] for i in todo], extra.rec_best, extra.charset, batch_size)
+    texts, labels = list(texts), list(labels)
+    for i, (text, conf) in zip(todo, again, strict=True):
+        if extra.script.search(text) and conf > texts[i][1]:
+            texts[i] = (text, conf)
+            labels[i] = extra.label
+    return texts, labels
