@@ -11,7 +11,7 @@ measures that host CPU on this machine:
 
 1. **Record**: one real run over the pages (synthetic spreads of benchmarks/corpus.py and
    the real pages of ``../shared/devset``) with the real models (onnxruntime OCR; LaMa with
-   installed weights, else random weights: the host path does not depend on its output).
+   installed weights, else a stand-in generator: the host's part does not depend on it).
    Every model output is stored per input sample (benchmarks/replay.py).
 2. **Stages** (one process): every stage function in pipeline order over every page, with
    the models answered from the recording; CPU time (``time.process_time``) per stage and
@@ -71,19 +71,25 @@ def build_engines(store: Store, inpainter: str, batch_size: int) -> dict[str, An
 
 
 def _lama(store: Store) -> Any:
+    """LaMa with the installed weights; without them a stand-in generator (it returns its
+    input): the host's share of LaMa (planning, resizing, padding, pasting crops) is the
+    runner's own code whatever the generator computes, and LaMa on this CPU costs seconds
+    per crop."""
     import torch
 
     from imgtrans.errors import MissingModelError
-    from imgtrans.models import lama
     from imgtrans.models.lama_runner import LamaInpainter
+
+    class StandIn(torch.nn.Module):
+        def forward(self, image: Any, mask: Any) -> Any:
+            return image
 
     torch.set_num_threads(1)  # misses run in the calling thread (counted as overhead)
     try:
-        runner = LamaInpainter.load(torch.device("cpu"))
+        runner, kind = LamaInpainter.load(torch.device("cpu")), "lama"
     except MissingModelError:
-        torch.manual_seed(0)
-        runner = LamaInpainter(lama.build_lama(), torch.device("cpu"))
-    return replay_lama(runner, store)
+        runner, kind = LamaInpainter(StandIn(), torch.device("cpu")), "lama-standin"
+    return replay_lama(runner, store, kind)
 
 
 def run_info(engine: Any, inpainter: Any) -> Any:
@@ -307,7 +313,12 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--copies", type=int, default=3, help="pages x N for the second run")
-    ap.add_argument("--inpainter", choices=["lama", "opencv"], default="lama")
+    ap.add_argument(
+        "--inpainter",
+        choices=["lama", "opencv"],
+        default="lama",
+        help="lama (the GPU path; a stand-in generator without weights) or opencv (CPU)",
+    )
     ap.add_argument("--store", type=Path, help="recording folder (kept; default: in --work)")
     ap.add_argument("--work", type=Path, help="scratch folder (default: a temp folder)")
     ap.add_argument("--no-pipeline", action="store_true", help="stages only")

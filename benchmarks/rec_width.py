@@ -107,9 +107,7 @@ def main() -> None:
     for width in args.widths:
         bags = {k: char_bag(v) for k, v in reads[width].items()}
         diff = sum(
-            a != b
-            for k in reads[ref]
-            for a, b in zip(reads[ref][k], reads[width][k], strict=False)
+            a != b for k in reads[ref] for a, b in zip(reads[ref][k], reads[width][k], strict=False)
         ) + sum(abs(len(reads[ref][k]) - len(reads[width][k])) for k in reads[ref])
         agree = bag_f1(ref_bags, bags)[2]
         p, r, f1 = bag_f1(truth, {k: bags.get(k, Counter()) for k in truth})

@@ -129,7 +129,7 @@ class ReplayOcrBackend:
         return np.stack([v[0] for v in values]), np.stack([v[1] for v in values])
 
 
-def replay_lama(runner: Any, store: Store) -> Any:
+def replay_lama(runner: Any, store: Store, kind: str = "lama") -> Any:
     """Make one ``LamaInpainter`` answer its generator calls (``_run``: uint8 N x H x W x 3
     crops and N x H x W masks -> float32 N x H x W x 3) from ``store``. Crop planning,
     resizing, padding and pasting stay the runner's own code. Returns ``runner``."""
@@ -141,7 +141,7 @@ def replay_lama(runner: Any, store: Store) -> Any:
             return [(out[k],) for k in range(len(idx))]
 
         samples = [(images[k], masks[k]) for k in range(len(images))]
-        return np.stack([v[0] for v in store.run("lama", samples, compute)])
+        return np.stack([v[0] for v in store.run(kind, samples, compute)])
 
     runner._run = run
     return runner
