@@ -31,3 +31,15 @@ def test_far_from_is_the_channel_difference_formula() -> None:
         for limit in (0.0, 24.0, 100.0):
             want = np.abs(image.astype(np.float32) - colour).max(axis=2) > limit
             assert np.array_equal(far_from(image, colour, limit), want)
+
+
+def test_recognition_normalise_is_the_float_formula_bit_for_bit() -> None:
+    from imgtrans.ocr.recognize import UNIT_TABLE, _rec_normalise
+
+    levels = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(UNIT_TABLE[levels], (levels.astype(np.float32) / 255.0 - 0.5) / 0.5)
+    crop = np.random.default_rng(1).integers(0, 256, (48, 100, 3), dtype=np.uint8)
+    out = _rec_normalise(crop, 320)
+    want = (crop[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5
+    assert np.array_equal(out[:, :, :100], want.transpose(2, 0, 1))
+    assert (out[:, :, 100:] == 0).all()
