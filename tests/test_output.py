@@ -78,12 +78,14 @@ def test_png_is_lossless_with_and_without_alpha() -> None:
 def test_explicit_jobs_are_capped_by_cores_and_memory(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    cores = pool.usable_cores()
-    assert 1 <= pool.worker_count(0) <= cores
+    assert 1 <= pool.worker_count(0) <= pool.usable_cores()  # this machine, as it is
     assert pool.worker_count(1) == 1
+    monkeypatch.setattr(pool, "available_memory", lambda: 64 << 30)
+    monkeypatch.setattr(pool, "usable_cores", lambda: 2)
     with caplog.at_level(logging.WARNING, "imgtrans.pool"):
-        assert pool.worker_count(256) == pool.worker_count(0)
-    assert "--jobs 256 lowered to" in caplog.text and "core" in caplog.text
+        assert pool.worker_count(256) == 2  # `--jobs 256` on 2 cores
+    assert "--jobs 256 lowered to 2: 2 usable CPU core(s)" in caplog.text
+    assert pool.worker_count(0) == 2 and pool.worker_count(2) == 2
     # Little memory left: fewer workers than cores, whatever was asked.
     monkeypatch.setattr(pool, "available_memory", lambda: pool.MAIN_MEMORY + pool.WORKER_MEMORY)
     monkeypatch.setattr(pool, "usable_cores", lambda: 16)

@@ -21,7 +21,7 @@ import numpy as np
 from imgtrans.models.ppocr import ctc_decode_best
 
 REC_HEIGHT = 48
-REC_MIN_WIDTH = 320
+REC_MIN_WIDTH = 320  # PaddleOCR's; 96 reads worse on real pages (benchmarks/RESULTS.md, K)
 REC_MAX_WIDTH = 3200
 CLS_SHAPE = (48, 192)
 CLS_THRESH = 0.9
