@@ -39,6 +39,7 @@ def build_options(
             device=kw["device"],
             fail_fast=kw["fail_fast"],
             max_pixels=kw["max_pixels"],
+            max_archive_bytes=kw.get("max_archive_bytes", 4 * 1024**3),
             keep_clean=kw["keep_clean"],
             ocr=OcrOptions(source_lang=source),
             inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
@@ -51,6 +52,7 @@ def build_options(
                 context_pages=kw["context_pages"],
                 cache=kw["cache"],
                 system_prompt=kw["system_prompt"],
+                ct2_model=kw.get("ct2_model"),
             ),
             render=RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
         )

@@ -158,10 +158,16 @@ JsonOut = Annotated[
 
 @app.command()
 def translate(
-    inputs: Inputs,
     to: Annotated[
         str, typer.Option("--to", help="Target language (ko, en, ja, zh-Hans, zh-Hant, ...).")
     ],
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Image files, comic archives (.cbz, .zip) and/or folders (walked recursively); "
+            "'-' reads the paths from standard input."
+        ),
+    ] = None,
     source: Annotated[
         str,
         typer.Option(
@@ -179,7 +185,7 @@ def translate(
         typer.Option(
             "--translator",
             "-t",
-            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai; e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
+            help="Backend or chain: auto, none, tm, deepl, google, papago, microsoft, libretranslate, openai, ctranslate2 (offline); e.g. tm,deepl. auto: the first backend configured in the environment/.env/config (after the TM with --tm).",
         ),
     ] = "auto",
     tm: Annotated[
@@ -210,6 +216,14 @@ def translate(
         Path | None,
         typer.Option(
             "--system-prompt", help="LLM: file with a system prompt replacing the built-in one."
+        ),
+    ] = None,
+    ct2_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--ct2-model",
+            envvar="IMGTRANS_CT2_MODEL",
+            help="ctranslate2: an Argos Translate package or CTranslate2 model folder, or a folder of them.",
         ),
     ] = None,
     inpainter: Annotated[
@@ -255,6 +269,23 @@ def translate(
         int,
         typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
     ] = 400_000_000,
+    max_archive_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-archive-bytes", help="Refuse comic archives larger than this uncompressed."
+        ),
+    ] = 4 * 1024**3,
+    files_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--files-from",
+            help="Read the input paths from FILE, one per line (relative paths mirrored under -o).",
+        ),
+    ] = None,
+    null: Annotated[
+        bool,
+        typer.Option("-0", "--null", help="The file list is NUL-separated (find -print0)."),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -263,6 +294,9 @@ def translate(
     _setup_logging(quiet, verbose)
     with _exit_codes():
         from imgtrans.api import build_options, run_translate
+        from imgtrans.filelist import inputs_from
+
+        paths = inputs_from(inputs or [], files_from, null)
 
         options = build_options(
             to=to,
@@ -276,6 +310,7 @@ def translate(
             context_pages=context_pages,
             cache=not no_cache,
             system_prompt=system_prompt,
+            ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
             fonts=tuple(font or ()),
@@ -288,9 +323,10 @@ def translate(
             fail_fast=fail_fast,
             keep_clean=keep_clean,
             max_pixels=max_pixels,
+            max_archive_bytes=max_archive_bytes,
         )
         show_bar = not quiet and sys.stderr.isatty()
-        summary = run_translate(inputs, options, console if show_bar else None, _resolve_device)
+        summary = run_translate(paths, options, console if show_bar else None, _resolve_device)
         _report(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))

@@ -64,6 +64,21 @@ def list_() -> None:
         typer.echo(
             f"{name}\t{'verified' if ok else 'checksum-mismatch'}\t{name}.safetensors\timported"
         )
+    _list_offline()
+
+
+def _list_offline() -> None:
+    """Offline translation models (--translator ctranslate2) found where the backend looks."""
+    import os
+
+    from imgtrans.models import ct2_models
+
+    env = os.environ.get("IMGTRANS_CT2_MODEL", "").strip()
+    roots = [Path(env)] if env else ct2_models.default_roots()
+    typer.echo(f"# offline translation models (ctranslate2) in: {', '.join(map(str, roots))}")
+    for model in ct2_models.discover(roots):
+        folder = model.model_dir if model.kind == "ct2" else model.model_dir.parent
+        typer.echo(f"{model.label}\tinstalled\t{model.pair}\t{model.kind}\t{folder}")
 
 
 @app.command()

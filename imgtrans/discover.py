@@ -13,13 +13,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from imgtrans.errors import NoInputError, OutputError, UsageError
+from imgtrans import archive
+from imgtrans.errors import NoInputError, OutputError, PageError, UsageError
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
+ARCHIVE_SUFFIXES = archive.ARCHIVE_SUFFIXES  # comic archives: their pages are inputs
 SIDECAR_SUFFIX = ".imgtrans.json"
 FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
 NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, APFS, NTFS in UTF-16 units)
@@ -33,6 +35,7 @@ class Job:
     rel_path: str  # relative to its input root, "/"-separated
     output: Path  # output image path
     sidecar: Path  # output sidecar path
+    member: str | None = None  # the entry inside ``source`` when it is a comic archive
 
     @property
     def key(self) -> str:
@@ -54,6 +57,7 @@ class Discovery:
     jobs: list[Job]
     problems: list[Problem]  # paths that could not be walked or mapped, with the reason
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (path, message)
+    archives: list[archive.ArchivePlan] = field(default_factory=list)  # built after the run
 
 
 def sidecar_path(image_out: Path) -> Path:
@@ -119,7 +123,7 @@ def _walk(root: Path, problems: list[Problem]) -> Iterator[Path]:
             try:
                 if entry.is_dir():
                     subdirs.append(path)
-                elif entry.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                elif entry.is_file() and is_input_file(path):
                     yield path
                 elif entry.is_symlink() and not path.exists():
                     problems.append(
@@ -132,12 +136,26 @@ def _walk(root: Path, problems: list[Problem]) -> Iterator[Path]:
         stack.extend(reversed(subdirs))
 
 
+def is_input_file(path: Path) -> bool:
+    """An image, or a comic archive whose pages are images."""
+    return path.suffix.lower() in IMAGE_SUFFIXES | ARCHIVE_SUFFIXES
+
+
 def discover(
-    inputs: list[Path], output: Path | None, target_lang: str, fmt: str = "same"
+    inputs: list[Path],
+    output: Path | None,
+    target_lang: str,
+    fmt: str = "same",
+    max_archive_bytes: int = archive.DEFAULT_MAX_BYTES,
 ) -> Discovery:
     """Expand ``inputs`` into jobs. Raises :class:`NoInputError` when nothing is found,
     :class:`UsageError` when two inputs would be mirrored under the same name, and
-    :class:`OutputError` when an output folder is an input."""
+    :class:`OutputError` when an output folder is an input. A
+    :class:`~imgtrans.filelist.ListedPaths` (a file list) is mirrored from the current folder."""
+    from imgtrans.filelist import ListedPaths, discover_listed
+
+    if isinstance(inputs, ListedPaths):
+        return discover_listed(inputs, output, target_lang, fmt, max_archive_bytes)
     roots = _roots(inputs)
     mirror = output is not None and len(roots) > 1
     if mirror:
@@ -154,16 +172,16 @@ def discover(
                 )
             if root in out_root.parents and output is None:
                 raise OutputError(f"default output {out_root} would be inside the input {root}")
-    found = _Found(roots, carved)
+    found = _Found(roots, carved, max_archive_bytes)
     for root in roots:
         found.add_root(root, outs[root], fmt)
     if not found.jobs and not found.problems:
         raise NoInputError(
             "no images found in "
             + ", ".join(str(p) for p in inputs)
-            + f" (looked for {', '.join(sorted(IMAGE_SUFFIXES))})"
+            + f" (looked for {', '.join(sorted(IMAGE_SUFFIXES | ARCHIVE_SUFFIXES))})"
         )
-    return Discovery(found.jobs, found.problems, found.warnings)
+    return Discovery(found.jobs, found.problems, found.warnings, found.archives)
 
 
 def _roots(inputs: list[Path]) -> list[Path]:
@@ -192,7 +210,7 @@ def _roots(inputs: list[Path]) -> list[Path]:
 
 def _walked(path: Path) -> bool:
     """True when walking a folder above ``path`` finds it (a folder, or an image file)."""
-    return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
+    return path.is_dir() or is_input_file(path)
 
 
 def _check_unique_names(roots: list[Path]) -> None:
@@ -219,9 +237,16 @@ def _output_root(root: Path, output: Path | None, target_lang: str, mirror: bool
 class _Found:
     """Jobs and problems collected over every input root."""
 
-    def __init__(self, roots: list[Path], carved: list[Path]) -> None:
+    def __init__(
+        self,
+        roots: list[Path],
+        carved: list[Path],
+        max_archive_bytes: int = archive.DEFAULT_MAX_BYTES,
+    ) -> None:
         self.roots = roots
         self.carved = carved
+        self.max_archive_bytes = max_archive_bytes
+        self.archives: list[archive.ArchivePlan] = []
         self.jobs: list[Job] = []
         self.problems: list[Problem] = []
         self.warnings: list[tuple[str, str]] = []
@@ -234,8 +259,36 @@ class _Found:
         else:
             files = [(root, Path(root.name))]
         for path, rel in files:
+            self.add_file(path, rel, out_root, fmt)
+
+    def add_file(self, path: Path, rel: Path, out_root: Path, fmt: str) -> None:
+        """One input file (``rel`` to its root): an image, or every page of an archive."""
+        if not archive.is_archive(path):
             out = out_root / rel.with_suffix(output_suffix(path, fmt))
             self.add(Job(path, rel.as_posix(), out, sidecar_path(out)), out_root)
+            return
+        try:
+            infos = archive.entries(path, self.max_archive_bytes)
+        except PageError as exc:
+            self.problems.append(Problem(rel.as_posix(), exc.kind, str(exc)))
+            return
+        pages = {
+            i.filename: PurePosixPath(i.filename).with_suffix(output_suffix(Path(i.filename), fmt))
+            for i in infos
+            if not i.is_dir() and Path(i.filename).suffix.lower() in IMAGE_SUFFIXES
+        }
+        names = [
+            (i.filename, pages[i.filename].as_posix() if i.filename in pages else None)
+            for i in infos
+        ]
+        plan = archive.plan(path, rel, out_root, names)
+        before = len(self.jobs)
+        for member, page in pages.items():
+            out = plan.folder / page
+            job = Job(path, f"{rel.as_posix()}/{member}", out, sidecar_path(out), member)
+            self.add(job, out_root)
+        if len(self.jobs) > before:
+            self.archives.append(plan)
 
     def _without_outputs(
         self, root: Path, files: list[tuple[Path, Path]]

@@ -47,6 +47,7 @@ class TranslatorOptions(_Frozen):
     context_pages: int = Field(0, ge=0, le=20)
     cache: bool = True
     system_prompt: Path | None = None
+    ct2_model: Path | None = None  # ctranslate2: a model folder or a folder of them
     timeout: float = Field(60.0, gt=0)
 
 
@@ -67,6 +68,7 @@ class RunOptions(_Frozen):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     fail_fast: bool = False
     max_pixels: int = Field(400_000_000, ge=1)  # decompression-bomb guard
+    max_archive_bytes: int = Field(4 * 1024**3, ge=1)  # comic archives: uncompressed size
     keep_clean: bool = False  # also store the erased background for `imgtrans render`
     ocr: OcrOptions = OcrOptions()
     mask: MaskOptions = MaskOptions()
@@ -85,6 +87,7 @@ class RunOptions(_Frozen):
                 "device": True,
                 "fail_fast": True,
                 "batch_size": True,
+                "max_archive_bytes": True,
             },
         )
         tm = self.translator.tm

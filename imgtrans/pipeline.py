@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from imgtrans import sidecar
+from imgtrans import archive, sidecar
 from imgtrans.discover import Job, check_writable, discover
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
 from imgtrans.options import RunOptions
@@ -160,10 +160,11 @@ class Pipeline:
 
     def run(self, inputs: list[Path]) -> Summary:
         opts = self.options
-        found = discover(inputs, opts.output, opts.target_lang, opts.format)
+        found = discover(inputs, opts.output, opts.target_lang, opts.format, opts.max_archive_bytes)
         for root in {job.output.parent for job in found.jobs} or {opts.output or Path.cwd()}:
             check_writable(root)
         folders = {job.output.parent for job in found.jobs}
+        folders |= {plan.output.parent for plan in found.archives}
         if removed := sidecar.sweep_temp_files(folders):
             log.info("removed %d temp file(s) left by an interrupted run", removed)
         self.summary.total = len(found.jobs) + len(found.problems)
@@ -190,6 +191,9 @@ class Pipeline:
             sidecar.sweep_temp_files(folders)
         threads.shutdown()
         pool.shutdown()
+        if not self.ocr_only:  # comic archives: a .cbz once all of its pages are done
+            for path, message in archive.assemble_all(found.archives):
+                self.summary.warnings.append({"path": path, "message": message})
         return self.summary
 
     def _stream(

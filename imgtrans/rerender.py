@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from imgtrans import sidecar
+from imgtrans import archive, sidecar
 from imgtrans.discover import SIDECAR_SUFFIX
 from imgtrans.errors import NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
@@ -237,6 +237,7 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
 def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
     paths = find_sidecars(targets)
     summary = RenderSummary(total=len(paths), failures=[])
+    rendered: list[Path] = []
     for path in paths:
         try:
             _, overflow = rerender_one(path, options)
@@ -250,4 +251,7 @@ def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = Fals
             continue
         summary.done += 1
         summary.overflow += overflow
+        rendered.append(path)
+    for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
+        log.warning("%s", problem)
     return summary

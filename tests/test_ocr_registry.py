@@ -201,17 +201,21 @@ def test_auto_without_the_korean_model_reads_with_the_shipped_one(
 
 
 def test_torch_backend_reads_with_the_extra_model_too(
-    installed: ocr_registry.RecModel, cipher: dict[str, str]
+    standin: Path, cipher: dict[str, str]
 ) -> None:
+    """The CUDA code path (the ONNX graph run by torch), here on the CPU: same Hangul."""
     import torch
 
-    from imgtrans.models.ppocr_torch import TorchOcrBackend
+    from imgtrans.models.ppocr_onnx import OnnxRec
+    from imgtrans.models.ppocr_torch import TorchRec
+    from imgtrans.ocr.recognize import recognise
 
-    engine = OcrEngine(OcrOptions(source_lang="ko"), TorchOcrBackend(torch.device("cpu")))
-    [page] = engine([Page(Path("p.png"), "p.png", "0" * 64, korean_page(cipher))])
-    assert sorted(b.text for b in page.blocks) == sorted(
-        ["안녕하세요", "고마워요", "오늘은 날씨가좋네"]
-    )
+    words = KOREAN[:2]  # eager torch on a CPU is slow: two short crops, one batch
+    crops = [draw(300, 56, [Text(encode(k, cipher), (6, 4), 40, font=FONT_KO)]) for k in words]
+    charset = rec_charset(standin)
+    on_torch = recognise(crops, TorchRec(standin, torch.device("cpu")).rec_best, charset, 4)
+    on_onnx = recognise(crops, OnnxRec(standin).rec_best, charset, 4)
+    assert [t for t, _ in on_torch] == [t for t, _ in on_onnx] == words
 
 
 def test_translate_from_ko_erases_and_letters_like_any_source(

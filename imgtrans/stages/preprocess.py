@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from imgtrans import sidecar
+from imgtrans.archive import read_member
 from imgtrans.discover import Job
 from imgtrans.errors import PageError
 from imgtrans.page import Page
@@ -102,10 +103,11 @@ def _to_rgb(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     return np.ascontiguousarray(np.asarray(img.convert("RGB"))), None
 
 
-def load_page(path: Path, rel_path: str, max_pixels: int) -> Page:
-    """Read, hash and decode one file into a :class:`Page`."""
-    data = read_bytes(path)
-    rgb, alpha, notes = decode(data, path, max_pixels)
+def load_page(path: Path, rel_path: str, max_pixels: int, member: str | None = None) -> Page:
+    """Read, hash and decode one file (or entry ``member`` of a comic archive) into a
+    :class:`Page`."""
+    data = read_bytes(path) if member is None else read_member(path, member)
+    rgb, alpha, notes = decode(data, path if member is None else path / member, max_pixels)
     return Page(
         source=path,
         rel_path=rel_path,
@@ -122,6 +124,13 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def source_sha256(job: Job) -> str:
+    """sha256 of the input's bytes: the file's, or the archive entry's."""
+    if job.member is None:
+        return file_sha256(job.source)
+    return hashlib.sha256(read_member(job.source, job.member)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -155,12 +164,12 @@ def load_job(
                     f"{job.sidecar}: the sidecar of an earlier run {problem}; treated as absent"
                 )
             elif doc is not None and (job.output.is_file() or not needs_image):
-                sha = file_sha256(job.source)
+                sha = source_sha256(job)
                 if sidecar.is_done(doc, sha, fingerprint):
                     return LoadResult(job, skipped=True, sha256=sha)
             if doc is not None and sidecar.edited(doc):
                 return LoadResult(job, skipped=True, warning=_kept_edit(job))
-        page = load_page(job.source, job.rel_path, max_pixels)
+        page = load_page(job.source, job.rel_path, max_pixels, job.member)
         return LoadResult(job, page=page, warning=warning)
     except PageError as exc:
         return LoadResult(job, error=(exc.kind, str(exc)), warning=warning)

@@ -14,6 +14,7 @@ from imgtrans.options import TranslatorOptions
 from imgtrans.translators.base import ContextPair, Translation, Translator
 from imgtrans.translators.cache import CachedTranslator, TranslationCache
 from imgtrans.translators.chain import ChainTranslator
+from imgtrans.translators.ctranslate2 import CTranslate2Translator
 from imgtrans.translators.deepl import DeepLTranslator
 from imgtrans.translators.glossary import Glossary
 from imgtrans.translators.google import GoogleTranslator
@@ -42,6 +43,7 @@ REGISTRY: dict[str, Factory] = {
     "microsoft": MicrosoftTranslator,
     "libretranslate": LibreTranslateTranslator,
     "openai": OpenAITranslator,
+    "ctranslate2": CTranslate2Translator,
 }
 
 

@@ -34,6 +34,20 @@ def _any_of(*names: str) -> Check:
     return check
 
 
+def _offline_models(env: Mapping[str, str], options: TranslatorOptions) -> str | None:
+    """--ct2-model / IMGTRANS_CT2_MODEL, or Argos Translate packages in their usual folder."""
+    if options.ct2_model is not None:
+        return "--ct2-model"
+    if env.get("IMGTRANS_CT2_MODEL", "").strip():
+        return "IMGTRANS_CT2_MODEL"
+    from imgtrans.models import ct2_models
+
+    roots = ct2_models.default_roots()
+    if any(r.is_dir() for r in roots) and ct2_models.discover(roots):
+        return f"Argos Translate packages in {roots[0]}"
+    return None
+
+
 @dataclass(frozen=True)
 class Backend:
     """One API backend as auto-selection, ``doctor`` and ``config show`` see it."""
@@ -97,6 +111,14 @@ BACKENDS: list[Backend] = [
         "OPENAI_API_KEY=... or OPENAI_API_BASE=http://localhost:11434/v1 with OPENAI_MODEL=...",
         ("OPENAI_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "OPENAI_MODEL"),
         ("OPENAI_API_KEY",),
+    ),
+    # Offline, last: picked when no API backend is configured.
+    Backend(
+        "ctranslate2",
+        _offline_models,
+        "--ct2-model DIR or IMGTRANS_CT2_MODEL=DIR (CTranslate2/Argos models), or Argos "
+        "Translate packages installed (argospm install translate-ja_en)",
+        ("IMGTRANS_CT2_MODEL", "ARGOS_PACKAGES_DIR"),
     ),
 ]
 

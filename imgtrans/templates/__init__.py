@@ -1,0 +1,1 @@
+"""Jinja templates for ``imgtrans report`` (package data)."""
