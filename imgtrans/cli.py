@@ -249,7 +249,7 @@ def translate(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes for decode/render/encode (0: one per core, max 8; 1: no pool).",
+            help="Worker processes for decode/render/encode (0: one per core, as memory allows; 1: no pool).",
         ),
     ] = 0,
     device: Device = "auto",

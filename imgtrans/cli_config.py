@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,11 +25,9 @@ def _translate_command() -> Any:
 
 def _auto(rows: list[tuple[str, Any, str]], env: dict[str, tuple[str, str]]) -> str:
     """What ``--translator auto`` would pick, or why it would stop."""
-    from imgtrans.options import TranslatorOptions
     from imgtrans.translators import auto
 
-    tm = next((v for k, v, _ in rows if k == "tm"), None)
-    options = TranslatorOptions(tm=Path(tm) if tm else None)
+    options = config.translator_options(rows)
     try:
         name, why = auto.resolve(options, {k: v for k, (v, _) in env.items()})
     except UsageError:

@@ -260,3 +260,13 @@ def effective_env(stack: list[Layer]) -> dict[str, tuple[str, str]]:
                 out[name] = (value, where)
                 break
     return out
+
+
+def translator_options(rows: list[tuple[str, Any, str]]) -> Any:
+    """The :class:`TranslatorOptions` that decide what ``auto`` picks (``tm``,
+    ``ct2_model``), from :func:`sources` rows."""
+    from imgtrans.options import TranslatorOptions
+
+    values = {key: value for key, value, _ in rows}
+    paths = {k: Path(values[k]) for k in ("tm", "ct2_model") if values.get(k)}
+    return TranslatorOptions(**paths)

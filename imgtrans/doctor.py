@@ -12,7 +12,6 @@ import platform
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from imgtrans.errors import ImgtransError
 
@@ -127,7 +126,6 @@ def check_translators() -> list[Check]:
     from imgtrans import config
     from imgtrans.cli import app
     from imgtrans.errors import UsageError
-    from imgtrans.options import TranslatorOptions
     from imgtrans.translators import auto
 
     command = typer.main.get_command(app).commands["translate"]  # type: ignore[attr-defined]
@@ -138,8 +136,9 @@ def check_translators() -> list[Check]:
     found = [str(p) for p in config.config_paths() if p.is_file()]
     rows = [Check("config", "ok", ", ".join(found) if found else "no config file (defaults)")]
     env = {k: v for k, (v, _) in config.effective_env(stack).items()}
-    settings = {k: v for k, v, _ in config.sources(command)}
-    options = TranslatorOptions(tm=Path(settings["tm"]) if settings.get("tm") else None)
+    settings_rows = config.sources(command)
+    settings = {k: v for k, v, _ in settings_rows}
+    options = config.translator_options(settings_rows)
     for backend in auto.BACKENDS:
         reason = backend.configured(env, options)
         status = f"configured ({reason} set)" if reason else "not configured"

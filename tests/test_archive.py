@@ -186,3 +186,18 @@ def test_unsafe_name() -> None:
     assert unsafe_name("../x.png") and unsafe_name("/x.png") and unsafe_name("a/../../x")
     assert unsafe_name("C:/x.png") and unsafe_name("..\\x.png")
     assert not unsafe_name("a/b/c.png") and not unsafe_name("..a.png")
+
+
+def test_the_example_pages_as_a_cbz_round_trip(tmp_path: Path) -> None:
+    """The issue's done-when: a .cbz of the example pages comes back as a translated .cbz."""
+    repo = Path(__file__).resolve().parent.parent
+    pages = sorted((repo / "examples" / "pages").glob("*.png"))
+    book = make_cbz(tmp_path / "examples.cbz", [(p.name, p.read_bytes()) for p in pages])
+    out = tmp_path / "out"
+    code, summary = translate(book, "--tm", repo / "examples" / "tm.tsv", "-o", out)
+    assert code == 0 and summary["done"] == len(pages) == 4, summary
+    with zipfile.ZipFile(out / "examples.cbz") as zf:
+        assert zf.namelist() == [p.name for p in pages]
+    for page in pages:
+        done = translations(out / "examples" / f"{page.stem}.imgtrans.json")
+        assert done and all(done), page.name

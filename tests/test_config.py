@@ -134,3 +134,11 @@ def test_show_without_anything_configured_says_translate_would_stop(here: Path) 
     doc = show()
     assert "nothing configured" in str(doc["auto_translator"])
     assert list(doc["env"]) == ["IMGTRANS_CACHE_DIR"]
+
+
+def test_offline_model_in_a_config_makes_auto_pick_ctranslate2(here: Path) -> None:
+    folder_config(here, 'ct2_model = "models"\n')
+    assert str(show()["auto_translator"]).startswith("ctranslate2 (--ct2-model")
+    result = runner.invoke(app, ["doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["translator"]["detail"].startswith("auto: ctranslate2")

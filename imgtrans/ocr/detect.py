@@ -68,10 +68,26 @@ def _starts(size: int, tile: int) -> list[int]:
     return starts
 
 
-def normalise(image_rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 HxWx3 -> 3xHxW float32, BGR order, ImageNet mean/std."""
-    bgr = image_rgb[:, :, ::-1].astype(np.float32) / 255.0
-    return ((bgr - MEAN) / STD).transpose(2, 0, 1)
+def _normalise_tables() -> np.ndarray:
+    """3 x 256 float32: BGR channel c's value for each uint8 level (``(v/255 - mean)/std``
+    in float32, as the arithmetic over the whole image would give it)."""
+    levels = (np.arange(256, dtype=np.float32) / 255.0)[:, None]
+    tables: np.ndarray = ((levels - MEAN) / STD).T.copy()
+    return tables
+
+
+NORMALISE_TABLES = _normalise_tables()
+
+
+def normalise(image_rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """RGB uint8 HxWx3 -> 3xHxW float32, BGR order, ImageNet mean/std (into ``out`` when
+    given). A table lookup per channel: the same values as float arithmetic, 3x cheaper."""
+    h, w = image_rgb.shape[:2]
+    if out is None:
+        out = np.empty((3, h, w), np.float32)
+    for c in range(3):
+        np.take(NORMALISE_TABLES[c], image_rgb[:, :, 2 - c], out=out[c])
+    return out
 
 
 def _pad32(n: int) -> int:
@@ -105,7 +121,7 @@ def probability_maps(
         ph, pw = _padded(group[0][1])
         batch = np.empty((len(group), 3, ph, pw), np.float32)
         for k, (i, (y0, x0, h, w)) in enumerate(group):
-            batch[k, :, :h, :w] = normalise(scaled[i][y0 : y0 + h, x0 : x0 + w])
+            normalise(scaled[i][y0 : y0 + h, x0 : x0 + w], out=batch[k, :, :h, :w])
             # Pad by repeating the edge: a constant (zero) border is itself an edge, and the
             # v6 model answers it with a grid of false text all over a blank tile.
             batch[k, :, :h, w:] = batch[k, :, :h, w - 1 : w]
