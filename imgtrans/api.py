@@ -55,7 +55,7 @@ def build_options(
             "keep_clean": kw["keep_clean"],
             "executor": kw.get("executor", "local"),
             "ray_address": kw.get("ray_address"),
-            "ocr": OcrOptions(source_lang=source),
+            "ocr": OcrOptions(source_lang=source, sfx=kw.get("sfx", "keep")),
             "inpaint": InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
             "translator": TranslatorOptions(
                 name=translator or "auto",

@@ -15,7 +15,6 @@ executor runs every mode: translate, OCR only (no translate/inpaint/render) and 
 from __future__ import annotations
 
 import logging
-import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +27,7 @@ from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
 from imgtrans.oom import OomFailure, is_out_of_memory, run_with_oom_backoff
 from imgtrans.options import RunOptions
 from imgtrans.page import Failure, Job, Page
-from imgtrans.pool import Task, WorkerPool
+from imgtrans.pool import Task, WorkerPool, worker_count
 from imgtrans.progress import NullProgress, Progress
 from imgtrans.stages import Stages, Translations, apply_model_stage, apply_translations, chain
 from imgtrans.stages.write import Finish, PageResult
@@ -106,8 +105,8 @@ class FailFast(ImgtransError):
 
 
 def default_jobs() -> int:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(8, cores or 1))
+    """Workers when ``--jobs 0``: one per usable core, as many as the memory holds."""
+    return worker_count(0)
 
 
 class Tracker:
@@ -190,14 +189,19 @@ class Pipeline:
 
     def run(self, plan: Plan) -> Summary:
         self.tracker.start(plan)
-        jobs = self.options.jobs or default_jobs()
+        jobs = worker_count(self.options.jobs)
         pool = WorkerPool(jobs)
         threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="translate")
         window = max(2 * self.options.batch_size, 2 * jobs)
         try:
             self._stream(plan, pool, threads, window)
         except BaseException:
+            # Stopped (signal, fatal error): queued translations are cancelled and the HTTP
+            # calls in flight abandoned, so the interpreter's exit does not wait for them.
             threads.shutdown(wait=False, cancel_futures=True)
+            abort = getattr(self.stages.translate, "abort", None)
+            if abort is not None:
+                abort()
             pool.abort()
             raise
         finally:

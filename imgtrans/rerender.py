@@ -7,14 +7,19 @@ recomputed from the output image: only blocks whose translation was edited are e
 (through the area their previous lettering used) and lettered again.
 
 Every path a sidecar names is resolved inside the folder the sidecar lives in: a sidecar
-cannot make imgtrans read or write anywhere else.
+cannot make imgtrans read or write anywhere else. Its geometry is checked against the image
+(:func:`fit_to_image`): coordinates are clamped to the image and font sizes capped to it; a
+block with no lines, a non-finite number or a line wholly outside the image fails that file
+(``bad_sidecar``). Any failure while lettering one file fails that file alone.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +72,8 @@ def _with_old_areas(
     """Blocks whose lines also cover the previous lettering, for erasing it.
 
     The previous lettering lies inside the area it was fitted into: its outline polygon
-    (inside the balloon, so erasing it never touches the balloon's border), else its box.
+    (inside the balloon, so erasing it never touches the balloon's border), else its box;
+    an ``overflow`` block's area is the grown one, its backing included.
     """
     out = []
     for block, record in zip(blocks, records, strict=True):
@@ -76,7 +82,7 @@ def _with_old_areas(
         if not polygon and render.area:
             x0, y0, x1, y1 = (float(v) for v in render.area)
             polygon = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-        if block.translate and render.status == "ok" and len(polygon) >= 3:
+        if block.translate and render.status in ("ok", "overflow") and len(polygon) >= 3:
             outline = tuple(polygon)
             block = replace(
                 block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction))
@@ -107,6 +113,55 @@ def erase_lettering(image: np.ndarray, blocks: tuple[TextBlock, ...]) -> np.ndar
     return out
 
 
+def _clamped(points: Any, width: int, height: int, what: str) -> list[list[float]]:
+    """``points`` ([[x, y], ...]) clamped to the image; PageError if one is not finite."""
+    out = []
+    for x, y in points:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise PageError("bad_sidecar", f"{what}: coordinate ({x}, {y}) is not a finite number")
+        out.append([min(max(float(x), 0.0), float(width)), min(max(float(y), 0.0), float(height))])
+    return out
+
+
+def fit_to_image(blocks: list[dict[str, Any]], width: int, height: int) -> None:
+    """Check a sidecar's blocks against a ``width`` x ``height`` image, in place: polygons and
+    areas clamped to the image, font sizes capped to it. PageError (``bad_sidecar``) for a
+    block without lines, a coordinate that is not a finite number, or a line that lies wholly
+    outside the image (nothing of it could be erased or lettered)."""
+    for raw in blocks:
+        what = f"block {raw['id']}"
+        if not raw["lines"]:
+            raise PageError("bad_sidecar", f"{what}: no lines (a block needs at least one)")
+        for n, line in enumerate(raw["lines"], 1):
+            line["polygon"] = poly = _clamped(line["polygon"], width, height, f"{what} line {n}")
+            xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+            if max(xs) - min(xs) < 1 or max(ys) - min(ys) < 1:
+                raise PageError(
+                    "bad_sidecar", f"{what} line {n}: outside the {width}x{height} image"
+                )
+        if raw.get("style"):
+            raw["style"]["font_size"] = min(int(raw["style"]["font_size"]), min(width, height))
+        render = raw.get("render") or {}
+        if render.get("area_polygon"):
+            render["area_polygon"] = _clamped(render["area_polygon"], width, height, what)
+        if render.get("area"):
+            (x0, y0), (x1, y1) = _clamped(
+                [render["area"][:2], render["area"][2:]], width, height, what
+            )
+            render["area"] = [round(x0), round(y0), round(x1), round(y1)]
+
+
+def _fitted(doc: Sidecar, width: int, height: int, path: Path) -> Sidecar:
+    """``doc`` with its blocks checked against the image and clamped to it
+    (:func:`fit_to_image`); the sidecar rewritten after lettering keeps the clamped values."""
+    raw = [b.model_dump(mode="json") for b in doc.blocks]
+    try:
+        fit_to_image(raw, width, height)
+    except PageError as exc:
+        raise PageError(exc.kind, f"{path}: {exc}") from None
+    return doc.model_copy(update={"blocks": [BlockRecord.model_validate(b) for b in raw]})
+
+
 def _edited(record: BlockRecord) -> bool:
     """True when a block's translation differs from the text it was lettered with."""
     if not record.translate:
@@ -125,23 +180,27 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[Sidecar,
         raise PageError("not_rendered", f"{path}: status {doc.status}, no image to re-letter")
     folder = path.parent
     out_path = inside(folder, doc.output.path, "output.path")
-    blocks = tuple(b.to_block() for b in doc.blocks)
     if doc.output.clean:
         clean, _, _ = decode(
             read_bytes(inside(folder, doc.output.clean, "output.clean")), path, max_pixels
         )
-        alpha = None
+        alpha, image = None, clean
         if out_path.is_file():
-            _, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
+            image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
+            image = image if image.shape == clean.shape else clean
         recomputed = False
     else:
         image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
         clean, recomputed = image, True
+    doc = _fitted(doc, clean.shape[1], clean.shape[0], path)
+    blocks = tuple(b.to_block() for b in doc.blocks)
+    # ``image`` is the previous output: a block that is ``kept`` this time gets its pixels
+    # from there (the source itself is not at hand), so it is never left erased and empty.
     page = Page(
         path,
         doc.source.path,
         doc.source.sha256 or "0" * 64,
-        clean,
+        image,
         alpha,
         source_lang=doc.source_lang,
         blocks=blocks,
@@ -152,7 +211,7 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[Sidecar,
         todo = [i for i, record in enumerate(doc.blocks) if _edited(record)]
         redo = tuple(blocks[i] for i in todo)
         clean = erase_lettering(clean, _with_old_areas(redo, [doc.blocks[i] for i in todo]))
-        page = replace(page, image=clean, clean=clean, blocks=redo)
+        page = replace(page, clean=clean, blocks=redo)
     else:
         page = replace(page, clean=clean)
     return doc, page, out_path
@@ -173,6 +232,8 @@ class LoadForRender:
             _, page, out_path = load_for_render(job.sidecar, self.max_pixels)
         except PageError as exc:
             return Page.failed(job, exc.kind, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one sidecar's bug must not stop the batch
+            return Page.failed(job, "render_error", f"{job.sidecar}: {type(exc).__name__}: {exc}")
         return replace(page, job=replace(job, output=out_path))
 
 
@@ -195,10 +256,11 @@ class Rewrite:
         if page.error is not None:
             return PageResult(job.rel_path, "failed", (page.error.kind, page.error.message))
         try:
-            doc = sidecar.load(job.sidecar)
+            doc = _fitted(sidecar.load(job.sidecar), page.width, page.height, job.sidecar)
             [page] = render([page], self.options, doc.target_lang)
             assert page.output is not None
-            write_image(job.output, page.output, page.alpha)
+            # A JPEG output keeps the quality it was written at (that of its source).
+            write_image(job.output, page.output, page.alpha, quality_of=job.output)
             redone = {b.id: BlockRecord.of(b) for b in page.blocks}
             for record in doc.blocks:
                 if record.id in redone:
@@ -207,10 +269,15 @@ class Rewrite:
             doc.schema_version = sidecar.SCHEMA_VERSION  # rewritten in the current layout
             # keep the translate run's seal: edits stay edits
             sidecar.write(job.sidecar, doc.to_json(), seal=False)
-        except (PageError, MissingFontError) as exc:
+        except PageError as exc:
             return PageResult(job.rel_path, "failed", (exc.kind, str(exc)))
+        except MissingFontError as exc:
+            return PageResult(job.rel_path, "failed", ("missing_font", f"{job.sidecar}: {exc}"))
         except OSError as exc:
             return PageResult(job.rel_path, "failed", write_error(job.output, exc))
+        except Exception as exc:  # noqa: BLE001 - one sidecar's lettering bug must not stop the batch
+            error = ("render_error", f"{job.sidecar}: {type(exc).__name__}: {exc}")
+            return PageResult(job.rel_path, "failed", error)
         stats = tuple((r.render.status, r.inpaint) for r in doc.blocks)
         return PageResult(job.rel_path, "ok", blocks=stats)
 

@@ -103,7 +103,7 @@ class StyleRecord(_Open):
 class RenderRecord(_Open):
     """How a block was lettered (render stage)."""
 
-    status: Literal["ok", "overflow", "untranslated", "skipped"]
+    status: Literal["ok", "overflow", "kept", "untranslated", "skipped"]
     font_size: Annotated[int, Field(ge=1)] | None = None
     lines: list[str] = []
     area: Box | None = None
@@ -111,6 +111,9 @@ class RenderRecord(_Open):
     balloon: bool = False
     outline_width: Annotated[int, Field(ge=0)] = 0
     direction: DirectionName = "horizontal"
+    split_words: list[str] = []  # words wider than the area at the minimum size, split
+    backing: Box | None = None  # box filled with the background colour behind the text
+    reason: str | None = None  # why the block is ``overflow`` or ``kept``
 
     @classmethod
     def of(cls, block: TextBlock) -> RenderRecord:
@@ -127,6 +130,9 @@ class RenderRecord(_Open):
             balloon=bool(render.balloon),
             outline_width=render.outline_width,
             direction=render.direction,
+            split_words=list(render.split_words),
+            backing=None if render.backing is None else (*render.backing.as_list(),),
+            reason=render.reason,
         )
 
 

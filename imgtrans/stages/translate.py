@@ -95,6 +95,11 @@ class Translate:
                     if text:
                         self._context.append(ContextPair(block.text, text))
 
+    def abort(self) -> None:
+        """Stop now: queued pages cancelled, requests in flight abandoned (a signal)."""
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.translator.abort()
+
     def close(self) -> None:
         self._threads.shutdown(wait=False, cancel_futures=True)
         self.translator.close()

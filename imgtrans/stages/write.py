@@ -48,7 +48,7 @@ class Write:
             output = None
             if self.image:
                 assert page.output is not None, "write needs page.output: run render first"
-                write_image(job.output, page.output, page.alpha)
+                write_image(job.output, page.output, page.alpha, quality_of=job.source)
                 clean = None
                 if self.keep_clean and page.clean is not None:
                     write_image(clean_path(job.output), page.clean, None)
