@@ -16,6 +16,7 @@ archive whose uncompressed size passes ``--max-archive-bytes`` are refused whole
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -232,4 +233,22 @@ def _archive_folder(folder: Path) -> Path | None:
     for candidate in (folder, *folder.parents):
         if (candidate / MANIFEST).is_file():
             return candidate
+    return None
+
+
+def source_page(input_root: Path, rel_path: str, sha256: object) -> bytes | None:
+    """The bytes of a page given as ``<archive>/<entry>`` relative to ``input_root`` (as a
+    sidecar's ``source.path`` names a page of a comic archive) when they still match
+    ``sha256``; None otherwise."""
+    parts = rel_path.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if Path(part).suffix.lower() in ARCHIVE_SUFFIXES:
+            path = input_root.joinpath(*parts[: i + 1])
+            if not path.is_file():
+                return None
+            try:
+                data = read_member(path, "/".join(parts[i + 1 :]))
+            except PageError:
+                return None
+            return data if hashlib.sha256(data).hexdigest() == sha256 else None
     return None

@@ -201,3 +201,14 @@ def test_the_example_pages_as_a_cbz_round_trip(tmp_path: Path) -> None:
     for page in pages:
         done = translations(out / "examples" / f"{page.stem}.imgtrans.json")
         assert done and all(done), page.name
+
+
+def test_report_shows_archive_pages_with_their_source(tmp_path: Path, tm: Path) -> None:
+    make_cbz(tmp_path / "in" / "book.cbz", BOOK)
+    out = tmp_path / "out"
+    assert translate(tmp_path / "in", "--tm", tm, "-o", out)[0] == 0
+    result = runner.invoke(app, ["report", str(out), "--input", str(tmp_path / "in")])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text("utf-8")
+    assert "book.cbz/ch1/p01.png" in html
+    assert html.count("data:image/png;base64,") == 3  # each page's source, from the archive
