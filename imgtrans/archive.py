@@ -118,7 +118,7 @@ def write_manifest(archive: ArchivePlan) -> None:
     sidecar.atomic_write_bytes(archive.folder / MANIFEST, json.dumps(doc, indent=1).encode())
 
 
-def _pages_done(archive: ArchivePlan) -> list[str]:
+def _pages_not_done(archive: ArchivePlan) -> list[str]:
     """Names of the pages that are not done (no image, or a sidecar that does not say ok)."""
     missing = []
     for out in archive.page_outputs():
@@ -146,7 +146,7 @@ def assemble(archive: ArchivePlan, base: Path) -> str | None:
     """Build ``archive.output`` from the page folder, taking the other entries from ``base``
     (the source archive, or the earlier output for ``imgtrans render``). Returns why it was
     not built, or None."""
-    missing = _pages_done(archive)
+    missing = _pages_not_done(archive)
     if missing:
         return (
             f"{archive.output}: not written: {len(missing)} page(s) not done "
@@ -163,8 +163,11 @@ def assemble(archive: ArchivePlan, base: Path) -> str | None:
     )
     try:
         os.fchmod(fd, 0o666 & ~sidecar.current_umask())
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as out:
-            _copy_entries(archive, base, out)
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w") as out:
+                _copy_entries(archive, base, out)
+            fh.flush()
+            os.fsync(fh.fileno())
         Path(tmp).replace(archive.output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
