@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 Direction = Literal["horizontal", "vertical"]
-RenderStatus = Literal["ok", "overflow", "untranslated", "skipped"]
+RenderStatus = Literal["ok", "overflow", "kept", "untranslated", "skipped"]
 Point = tuple[float, float]
 RGB = tuple[int, int, int]
 
@@ -116,6 +116,9 @@ class RenderResult:
     area_polygon: tuple[Point, ...] = ()  # outline of the area text was fitted into
     balloon: bool = False  # the area is a detected balloon (else the grown block box)
     outline_width: int = 0  # pixels of outline drawn around the glyphs (0: none)
+    split_words: tuple[str, ...] = ()  # words wider than the area at the minimum size, split
+    backing: BBox | None = None  # box filled with the background colour behind the text
+    reason: str | None = None  # why the block is ``overflow`` or ``kept``
 
 
 @dataclass(frozen=True)

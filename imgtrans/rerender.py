@@ -113,7 +113,8 @@ def _with_old_areas(
     """Blocks whose lines also cover the previous lettering, for erasing it.
 
     The previous lettering lies inside the area it was fitted into: its outline polygon
-    (inside the balloon, so erasing it never touches the balloon's border), else its box.
+    (inside the balloon, so erasing it never touches the balloon's border), else its box;
+    an ``overflow`` block's area is the grown one, its backing included.
     """
     out = []
     for block, raw in zip(blocks, doc_blocks, strict=True):
@@ -122,7 +123,7 @@ def _with_old_areas(
         if not polygon and render.get("area"):
             x0, y0, x1, y1 = (float(v) for v in render["area"])
             polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
-        if block.translate and render.get("status") == "ok" and len(polygon) >= 3:
+        if block.translate and render.get("status") in ("ok", "overflow") and len(polygon) >= 3:
             outline = tuple((float(x), float(y)) for x, y in polygon)
             block = replace(
                 block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction))
@@ -183,19 +184,22 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
         clean, _, _ = decode(
             read_bytes(inside(folder, clean_name, "output.clean")), path, max_pixels
         )
-        alpha = None
+        alpha, image = None, clean
         if out_path.is_file():
-            _, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
+            image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
+            image = image if image.shape == clean.shape else clean
         recomputed = False
     else:
         image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
         clean, recomputed = image, True
     source = doc["source"]
+    # ``image`` is the previous output: a block that is ``kept`` this time gets its pixels
+    # from there (the source itself is not at hand), so it is never left erased and empty.
     page = Page(
         path,
         source["path"],
         source["sha256"] or "0" * 64,
-        clean,
+        image,
         alpha,
         source_lang=doc.get("source_lang"),
         blocks=blocks,
@@ -206,7 +210,7 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
         todo = [i for i, raw in enumerate(doc["blocks"]) if _edited(raw)]
         redo = tuple(blocks[i] for i in todo)
         clean = erase_lettering(clean, _with_old_areas(redo, [doc["blocks"][i] for i in todo]))
-        page = replace(page, image=clean, clean=clean, blocks=redo)
+        page = replace(page, clean=clean, blocks=redo)
     else:
         page = replace(page, clean=clean)
     return doc, page, out_path

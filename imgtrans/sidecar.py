@@ -99,6 +99,9 @@ def block_json(block: TextBlock) -> dict[str, Any]:
             "balloon": bool(render.balloon) if render else False,
             "outline_width": render.outline_width if render else 0,
             "direction": render.direction if render else block.direction,
+            "split_words": list(render.split_words) if render else [],
+            "backing": render.backing.as_list() if render and render.backing else None,
+            "reason": render.reason if render else None,
         },
     }
 

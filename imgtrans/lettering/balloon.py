@@ -46,7 +46,29 @@ class Area:
             float(np.median(ys)),
         )
 
-    @property
+    @cached_property
+    def extent(self) -> tuple[int, int]:
+        """Width and height of the area's bounding box (0, 0 when empty)."""
+        spans = self.bbox
+        return spans.width, spans.height
+
+    @cached_property
+    def slot_memo(self) -> dict[tuple[int, int, float, bool], tuple[int, int]]:
+        """Line slots already found (see ``layout._slot``): the fit asks again per size."""
+        return {}
+
+    @cached_property
+    def holes_down(self) -> np.ndarray:
+        """int32 ``(h + 1) x w``: pixels outside the area above each row, per column (a band
+        of rows ``[lo, hi)`` is all area in column x when ``[hi, x] == [lo, x]``)."""
+        return _cumulative(~self.mask, axis=0)
+
+    @cached_property
+    def holes_across(self) -> np.ndarray:
+        """int32 ``(w + 1) x h``: as :attr:`holes_down` for bands of columns."""
+        return _cumulative(~self.mask.T, axis=0)
+
+    @cached_property
     def bbox(self) -> BBox:
         """Tight page-coordinate box around the area (empty box when the mask is empty)."""
         ys, xs = np.nonzero(self.mask)
@@ -68,6 +90,12 @@ class Area:
         big = max(contours, key=cv2.contourArea)
         approx = cv2.approxPolyDP(big, 1.5, True).reshape(-1, 2)
         return tuple((float(x + self.x0), float(y + self.y0)) for x, y in approx)
+
+
+def _cumulative(holes: np.ndarray, axis: int) -> np.ndarray:
+    out = np.zeros((holes.shape[0] + 1, holes.shape[1]), np.int32)
+    np.cumsum(holes, axis=axis, dtype=np.int32, out=out[1:])
+    return out
 
 
 def box_area(box: BBox, width: int, height: int) -> Area:
@@ -121,9 +149,11 @@ def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarra
         region = _region_in(clean, win, box, colour, tol)
         if region is None:
             return None
-        if not (region[0].any() or region[-1].any() or region[:, 0].any() or region[:, -1].any()):
+        edges = (region[0].any(), region[-1].any(), region[:, 0].any(), region[:, -1].any())
+        if not any(edges):
             return _fill_holes(region), win.x0, win.y0
-        if win.width == w and win.height == h:
+        on_page_edge = (win.y0 == 0, win.y1 == h, win.x0 == 0, win.x1 == w)
+        if any(e and p for e, p in zip(edges, on_page_edge, strict=True)):
             return None  # reaches the page edge: open balloon, flat page or picture
     return None
 
@@ -132,8 +162,11 @@ def _region_in(
     clean: np.ndarray, win: BBox, box: BBox, colour: np.ndarray, tol: float
 ) -> np.ndarray | None:
     """bool mask (window coords) of the component of near-``colour`` pixels under ``box``."""
-    crop = clean[win.y0 : win.y1, win.x0 : win.x1].astype(np.int16)
-    near = (np.abs(crop - colour).max(axis=2) <= tol).astype(np.uint8)
+    crop = clean[win.y0 : win.y1, win.x0 : win.x1]
+    # |pixel - colour| <= tol on every channel, for integer pixels: one inRange pass.
+    lower = np.clip(np.ceil(colour - tol), 0, 255)
+    upper = np.clip(np.floor(colour + tol), 0, 255)
+    near = cv2.inRange(np.ascontiguousarray(crop), tuple(lower.tolist()), tuple(upper.tolist()))
     near = cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     _, labels = cv2.connectedComponents(near, connectivity=4)
     bx0, by0 = box.x0 - win.x0, box.y0 - win.y0
@@ -160,27 +193,39 @@ def _box_distance(box: BBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     return np.asarray(np.hypot(dx, dy))
 
 
+def _smaller(a: BBox, b: BBox, first: bool) -> bool:
+    """``a`` is the smaller box (by area; ties go to the first block)."""
+    size_a, size_b = a.width * a.height, b.width * b.height
+    return size_a < size_b or (size_a == size_b and first)
+
+
 def separate(areas: list[Area], boxes: list[BBox], gap: float = 3.0) -> list[Area]:
     """Areas of blocks that share pixels (two blocks in one balloon, neighbouring boxes)
     split between them: a shared pixel goes to the block whose box is nearer by more than
-    ``gap`` pixels, so two translations never overlap or touch."""
+    ``gap`` pixels, so two translations never overlap or touch; a pixel inside both boxes
+    goes to the smaller box."""
     out = []
     for i, (area, box) in enumerate(zip(areas, boxes, strict=True)):
         mask = area.mask.copy()
-        h, w = mask.shape
+        tight = area.bbox
         for j, (other, other_box) in enumerate(zip(areas, boxes, strict=True)):
-            oh, ow = other.mask.shape
-            x0, x1 = max(area.x0, other.x0), min(area.x0 + w, other.x0 + ow)
-            y0, y1 = max(area.y0, other.y0), min(area.y0 + h, other.y0 + oh)
+            theirs_box = other.bbox  # tight boxes: outside them neither mask has a pixel
+            x0, x1 = max(tight.x0, theirs_box.x0), min(tight.x1, theirs_box.x1)
+            y0, y1 = max(tight.y0, theirs_box.y0), min(tight.y1, theirs_box.y1)
             if j == i or x0 >= x1 or y0 >= y1:
                 continue
             mine = mask[y0 - area.y0 : y1 - area.y0, x0 - area.x0 : x1 - area.x0]
             theirs = other.mask[y0 - other.y0 : y1 - other.y0, x0 - other.x0 : x1 - other.x0]
-            both = mine & theirs
-            if not both.any():
+            by, bx = np.nonzero(mine & theirs)
+            if not len(by):
                 continue
-            ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float64) + 0.5
-            nearer = _box_distance(box, xs, ys) + gap < _box_distance(other_box, xs, ys)
-            mine[both & ~nearer] = False
+            ys, xs = by.astype(np.float64) + (y0 + 0.5), bx.astype(np.float64) + (x0 + 0.5)
+            d_mine, d_theirs = _box_distance(box, xs, ys), _box_distance(other_box, xs, ys)
+            nearer = d_mine + gap < d_theirs
+            # Inside both boxes (one block's box holds another's): the smaller box keeps it,
+            # else nobody would letter there.
+            if _smaller(box, other_box, i < j):
+                nearer |= (d_mine == 0) & (d_theirs == 0)
+            mine[by[~nearer], bx[~nearer]] = False
         out.append(Area(mask, area.x0, area.y0, area.balloon))
     return out

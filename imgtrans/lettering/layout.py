@@ -11,16 +11,18 @@ outside the area (a size that would spill is rejected, never clipped).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from imgtrans.lettering.balloon import Area
-from imgtrans.lettering.fonts import FontChain
-from imgtrans.lettering.linebreak import Atom, wrap
+from imgtrans.lettering.fonts import FontChain, pil_font
+from imgtrans.lettering.linebreak import Atom, join, split_words, wrap
 from imgtrans.page import Direction
 
 LINE_PITCH = 1.2  # line (or column) advance in font sizes
@@ -46,6 +48,7 @@ class Layout:
     stroke: int
     direction: Direction
     placed: tuple[Placed, ...]
+    split_words: tuple[str, ...] = ()  # words wider than a line, split across lines
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -69,7 +72,8 @@ def stroke_width(size: int, ratio: float) -> int:
 
 
 class _Measure:
-    """Advance of a string at one size along the writing direction, memoised."""
+    """Advance of a string at one size along the writing direction, memoised per font, size
+    and direction across blocks and pages (the fit asks for the same words at every size)."""
 
     def __init__(self, chain: FontChain, size: int, direction: Direction) -> None:
         self.chain, self.size, self.vertical = chain, size, direction == "vertical"
@@ -83,22 +87,42 @@ class _Measure:
         return hit
 
     def run(self, index: int, text: str) -> float:
-        font = self.chain.font(index, self.size)
-        if self.vertical:
-            return float(font.getlength(text, direction="ttb", features=_VERT))
-        return float(font.getlength(text))
+        spec = self.chain.specs[index]
+        return _advance(spec.path, spec.index, self.size, self.vertical, text)
 
 
-def _slot(mask: np.ndarray, lo: int, hi: int, centre: float, vertical: bool) -> tuple[int, int]:
+@functools.lru_cache(maxsize=256)
+def _measure(chain: FontChain, size: int, direction: Direction) -> _Measure:
+    """One :class:`_Measure` per chain, size and direction, its memo kept between blocks."""
+    return _Measure(chain, size, direction)
+
+
+@functools.lru_cache(maxsize=65536)
+def _advance(path: Path, face: int, size: int, vertical: bool, text: str) -> float:
+    font = pil_font(path, face, size)
+    if vertical:
+        return float(font.getlength(text, direction="ttb", features=_VERT))
+    return float(font.getlength(text))
+
+
+def _slot(area: Area, lo: int, hi: int, centre: float, vertical: bool) -> tuple[int, int]:
     """Widest run of area pixels (start, end) across the whole band ``[lo, hi)``.
 
     Horizontal: the band is rows, the run horizontal; vertical: columns and a vertical run.
     The run holding ``centre`` wins over a wider one elsewhere.
     """
-    band_len = mask.shape[1] if vertical else mask.shape[0]
-    if lo < 0 or hi > band_len or hi <= lo:
+    key = (lo, hi, centre, vertical)
+    hit = area.slot_memo.get(key)
+    if hit is None:
+        hit = area.slot_memo[key] = _find_slot(area, lo, hi, centre, vertical)
+    return hit
+
+
+def _find_slot(area: Area, lo: int, hi: int, centre: float, vertical: bool) -> tuple[int, int]:
+    holes = area.holes_across if vertical else area.holes_down
+    if lo < 0 or hi >= holes.shape[0] or hi <= lo:
         return (0, 0)
-    ok = mask[:, lo:hi].all(axis=1) if vertical else mask[lo:hi].all(axis=0)
+    ok = holes[hi] == holes[lo]
     padded = np.concatenate(([False], ok, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
     runs = list(zip(edges[::2], edges[1::2], strict=True))
@@ -127,7 +151,7 @@ def _slots(area: Area, n: int, size: int, spec: Spec) -> list[tuple[int, int, in
     for i in range(n):
         k = n - 1 - i if vertical else i  # columns run right to left
         lo = math.floor(start + k * pitch)
-        a, b = _slot(area.mask, lo, lo + pitch, centre_along, vertical)
+        a, b = _slot(area, lo, lo + pitch, centre_along, vertical)
         out.append((lo, a, b))
     return out
 
@@ -155,7 +179,8 @@ def _balance(
     lo, hi, best = 0.4, 1.0, None
     for _ in range(7):
         mid = (lo + hi) / 2
-        lines = wrap(spec.items, [w * mid for w in widths[:n]], measure, spec.split)
+        scaled = [w * mid for w in widths[:n]]
+        lines = wrap(spec.items, scaled, measure, spec.split, max(widths[:n]))
         if lines is not None and len(lines) == n:
             best, hi = lines, mid
         else:
@@ -169,8 +194,8 @@ def _fit_at(
     """Lines (and their slots) holding the text at ``size`` in the fewest lines, or None."""
     pitch = math.ceil(size * LINE_PITCH)
     depth = area.mask.shape[1] if spec.direction == "vertical" else area.mask.shape[0]
-    measure = _Measure(spec.chain, size, spec.direction)
-    for n in range(1, depth // pitch + 1):
+    measure = _measure(spec.chain, size, spec.direction)
+    for n in range(_fewest_lines(area, spec, measure), depth // pitch + 1):
         slots = _slots(area, n, size, spec)
         lines = _wrap_in(slots, size, spec, measure)
         if lines is None:
@@ -186,10 +211,22 @@ def _fit_at(
     return None
 
 
+def _fewest_lines(area: Area, spec: Spec, measure: _Measure) -> int:
+    """A lower bound on the lines the text needs: n lines no longer than the area is long
+    hold at most n lengths plus the n - 1 spaces dropped at the breaks (10 % of slack for
+    kerning across words), so fewer cannot hold it."""
+    along = area.extent[1] if spec.direction == "vertical" else area.extent[0]
+    if along <= 0:
+        return 1
+    total = measure(join(spec.items))
+    space = measure(" ")
+    return max(1, math.floor(0.9 * (total + space) / (along + space)))
+
+
 def _place(
     area: Area, lines: list[str], slots: list[tuple[int, int, int]], size: int, spec: Spec
 ) -> Layout:
-    measure = _Measure(spec.chain, size, spec.direction)
+    measure = _measure(spec.chain, size, spec.direction)
     pitch = math.ceil(size * LINE_PITCH)
     half = _inset(size, spec) / 2
     placed = []
@@ -220,7 +257,7 @@ def draw_masks(
     fill = Image.new("L", (shape[1], shape[0]), 0)
     full = Image.new("L", (shape[1], shape[0]), 0)
     vertical = layout.direction == "vertical"
-    measure = _Measure(chain, layout.size, layout.direction)
+    measure = _measure(chain, layout.size, layout.direction)
     for p in layout.placed:
         pos = p.y if vertical else p.x
         for index, text in chain.runs(p.text):
@@ -258,31 +295,62 @@ def _largest(area: Area, spec: Spec, min_size: int, max_size: int) -> int | None
 
 
 def fit(
-    area: Area, spec: Spec, min_size: int, max_size: int, keep_words: float = 0.75
+    area: Area, spec: Spec, min_size: int, max_size: int
 ) -> tuple[Layout, np.ndarray, np.ndarray] | None:
     """The largest layout in ``[min_size, max_size]`` whose pixels all lie in the area.
 
-    Words (phrases) are kept whole when that costs at most ``1 - keep_words`` of the size
-    that splitting them would allow. Returns the layout and its masks (see
-    :func:`draw_masks`), or None when even ``min_size`` does not fit (the caller marks the
-    block ``overflow``).
+    Shrink before breaking: words (Korean eojeol, Latin words; budoux phrases for Japanese
+    and Chinese) are kept whole at every size down to ``min_size``. Only when that fails
+    may a word wider than every line at that size be split (``spec.split``), Korean between
+    syllables, Latin with a hyphen; ``Layout.split_words`` names them. Returns the layout and
+    its masks (see :func:`draw_masks`), or None when even ``min_size`` does not fit.
     """
     if not spec.items or max_size < min_size or not area.mask.any():
         return None
-    whole = replace(spec, split=False)
-    size_whole = _largest(area, whole, min_size, max_size)
-    size_split = _largest(area, spec, min_size, max_size)
-    if size_whole is not None and (size_split is None or size_whole >= keep_words * size_split):
-        spec, size = whole, size_whole
-    elif size_split is not None:
-        size = size_split
-    else:
-        return None
-    size = _least_ragged(area, spec, size, min_size)
+    tries = [replace(spec, split=False)]
+    if spec.split:
+        # Only a word that no line holds whole at the minimum size may be split, at any size.
+        measure = _measure(spec.chain, min_size, spec.direction)
+        widest = _widest_line(area, min_size, spec.direction) - _inset(min_size, spec)
+        items = tuple(replace(a, breakable=measure(a.text) > widest) for a in spec.items)
+        if any(a.breakable for a in items):
+            tries.append(replace(spec, items=items))
+    for candidate in tries:
+        size = _largest(area, candidate, min_size, max_size)
+        if size is None:
+            continue
+        found = _drawn_inside(
+            area, candidate, _least_ragged(area, candidate, size, min_size), min_size
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _widest_line(area: Area, size: int, direction: Direction) -> int:
+    """The longest run of area pixels across any band of one line pitch at ``size``."""
+    vertical = direction == "vertical"
+    holes = area.holes_across if vertical else area.holes_down
+    pitch = math.ceil(size * LINE_PITCH)
+    best = 0
+    for lo in range(0, holes.shape[0] - pitch, max(1, pitch // 4)):
+        ok = np.concatenate(([False], holes[lo + pitch] == holes[lo], [False])).astype(np.int8)
+        edges = np.flatnonzero(np.diff(ok))
+        if len(edges):
+            best = max(best, int((edges[1::2] - edges[::2]).max()))
+    return best
+
+
+def _drawn_inside(
+    area: Area, spec: Spec, size: int, min_size: int
+) -> tuple[Layout, np.ndarray, np.ndarray] | None:
+    """From ``size`` down, the first layout whose drawn pixels (outline included) all lie in
+    the area: fonts draw a little past their advances, so the wrap alone cannot promise it."""
     while size >= min_size:
         found = _fit_at(area, size, spec)
         if found is not None:
             layout = _place(area, found[0], found[1], size, spec)
+            layout = replace(layout, split_words=split_words(spec.items, layout.lines))
             fill, full = draw_masks(layout, area.mask.shape, spec.chain)
             if not (full.astype(bool) & ~area.mask).any():
                 return layout, fill, full
@@ -305,7 +373,7 @@ def _least_ragged(area: Area, spec: Spec, size: int, min_size: int) -> int:
         lines, slots = found
         if len(lines) < 2:
             return s
-        measure = _Measure(spec.chain, s, spec.direction)
+        measure = _measure(spec.chain, s, spec.direction)
         inset = _inset(s, spec)
         fills = [
             measure(t) / max(1.0, b - a - inset) for t, (_, a, b) in zip(lines, slots, strict=True)

@@ -37,12 +37,17 @@ class Atom:
     ``space_before``: a space separated it from the previous atom (dropped at a line start).
     ``parts``: the smaller units it may be split into, in order (joined they give ``text``).
     ``new_line``: it starts a line (the text had a line break before it).
+    ``hyphen``: a piece split off the front of it ends with a hyphen (Latin words).
+    ``breakable``: it may be split at all (the fit clears it for words that some line
+    holds whole at the minimum size).
     """
 
     text: str
     space_before: bool = False
     parts: tuple[str, ...] = ()
     new_line: bool = False
+    hyphen: bool = False
+    breakable: bool = True
 
 
 def atoms(text: str, lang: str, *, phrases: bool = True) -> list[Atom]:
@@ -65,7 +70,8 @@ def _paragraph_atoms(text: str, lang: str, phrases: bool) -> list[Atom]:
     script = script_of(lang)
     words = text.split()
     if script in ("ko", "latin"):
-        return [Atom(w, i > 0, tuple(_letters(w))) for i, w in enumerate(words)]
+        latin = script == "latin"
+        return [Atom(w, i > 0, tuple(_letters(w)), hyphen=latin) for i, w in enumerate(words)]
     out: list[Atom] = []
     for i, word in enumerate(words):
         out.extend(_cjk_atoms(word, script, lang, i > 0, phrases))
@@ -168,15 +174,19 @@ def wrap(
     widths: Sequence[float],
     measure: Callable[[str], float],
     split: bool = True,
+    split_above: float | None = None,
 ) -> list[str] | None:
     """Fill lines of ``widths`` (one per line, in order) greedily; None if the text overflows.
 
-    ``measure(s)`` is the advance of string ``s``. An atom that does not fit an empty line
-    is split into its parts when ``split`` (only then does a word break); otherwise, or
-    when a part does not fit an empty line, the text cannot be set at these widths.
+    ``measure(s)`` is the advance of string ``s``. Words are never split to fit a line: an
+    atom that does not fit an empty line is split into its parts only when ``split`` and
+    it is wider than ``split_above`` (default: the widest line), i.e. when no line could
+    hold it whole; otherwise, or when a part does not fit an empty line, the text cannot
+    be set at these widths.
     """
     queue = list(items)
     lines: list[str] = []
+    widest = max(widths, default=0.0) if split_above is None else split_above
     for width in widths:
         if not queue:
             break
@@ -191,7 +201,7 @@ def wrap(
                 continue
             if line:
                 break
-            if not split:
+            if not (split and queue[0].breakable) or measure(queue[0].text) <= widest:
                 return None
             head = _split_to_fit(queue[0], width, measure)
             if head is None:
@@ -206,15 +216,29 @@ def wrap(
 def _split_to_fit(
     atom: Atom, width: float, measure: Callable[[str], float]
 ) -> tuple[Atom, Atom] | None:
-    """The longest leading run of ``atom``'s parts that fits ``width``, and the rest."""
+    """The longest leading run of ``atom``'s parts that fits ``width`` (with its hyphen),
+    and the rest."""
     parts = atom.parts
+    mark = "-" if atom.hyphen else ""
     best = 0
     for n in range(1, len(parts)):
-        if measure("".join(parts[:n])) > width:
+        head = "".join(parts[:n])
+        if measure(head + (mark if not head.endswith("-") else "")) > width:
             break
         best = n
     if best == 0:
         return None
-    head = Atom("".join(parts[:best]), atom.space_before, parts[:best], atom.new_line)
+    text = "".join(parts[:best])
+    text += mark if not text.endswith("-") else ""
+    head_atom = Atom(text, atom.space_before, parts[:best], atom.new_line)
     rest = parts[best:]
-    return head, Atom("".join(rest), False, rest)
+    return head_atom, Atom("".join(rest), False, rest, hyphen=atom.hyphen)
+
+
+def split_words(items: Sequence[Atom], lines: Sequence[str]) -> tuple[str, ...]:
+    """The atoms of ``items`` that ``lines`` do not hold whole (they were split)."""
+    out: list[str] = []
+    for atom in items:
+        if not any(atom.text in line for line in lines) and atom.text not in out:
+            out.append(atom.text)
+    return tuple(out)

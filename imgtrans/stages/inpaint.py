@@ -20,6 +20,7 @@ import numpy as np
 
 from imgtrans.options import InpaintOptions
 from imgtrans.page import BBox, Page, TextBlock
+from imgtrans.stages.mask import polygon_mask
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,14 @@ class FlatFill:
     erase: np.ndarray  # bool, crop-sized: glyphs and their anti-aliased edge
 
 
-def flat_background(crop: np.ndarray, mask_crop: np.ndarray, tol: float) -> FlatFill | None:
+def flat_background(
+    crop: np.ndarray, mask_crop: np.ndarray, tol: float, area: np.ndarray | None = None
+) -> FlatFill | None:
     """A :class:`FlatFill` when the text sits on a flat colour (a balloon), else None.
 
-    The background colour is the median of the masked pixels (glyphs are a minority). Ink is
+    ``mask_crop`` (uint8 0/255) marks the pixels to erase, ``area`` (bool) the block's
+    polygons (default: the mask itself). The background colour is the median of the
+    area's unmasked pixels (or of the whole area when the mask covers it). Ink is
     what differs from it by more than ``3 * tol``; ink that continues outside the mask is the
     balloon's outline or the picture and is never erased, so a mask that reaches over a snug
     balloon's border costs nothing; it must not reach the mask's core, where it would touch
@@ -62,8 +67,10 @@ def flat_background(crop: np.ndarray, mask_crop: np.ndarray, tol: float) -> Flat
     from the glyphs (past their anti-aliasing) matches the colour: ``FLAT_SHARE`` of it within
     ``3 * tol`` and a standard deviation below ``tol``. Screentone and gradients fail that.
     """
-    inside = mask_crop > 0
-    colour = np.median(crop[inside], axis=0)
+    masked = mask_crop > 0
+    inside = masked if area is None else (area | masked)
+    free = inside & ~masked
+    colour = np.median(crop[free if free.sum() >= 16 else inside], axis=0)
     ink = (np.abs(crop.astype(np.float32) - colour).max(axis=2) > 3 * tol).astype(np.uint8)
     count, labels = cv2.connectedComponents(ink, connectivity=8)
     crossing = np.unique(labels[~inside & (ink > 0)])
@@ -87,7 +94,7 @@ def flat_background(crop: np.ndarray, mask_crop: np.ndarray, tol: float) -> Flat
     if close.mean() < FLAT_SHARE or float(pixels[close].std(axis=0).max()) >= tol:
         return None
     keep = cv2.dilate(structure.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    return FlatFill(colour.astype(np.uint8), near & inside & ~keep)
+    return FlatFill(colour.astype(np.uint8), masked & ~keep)
 
 
 class Inpainter:
@@ -116,7 +123,8 @@ class Inpainter:
                 if not mcrop.any():
                     continue
                 view = cleans[p][box.y0 : box.y1, box.x0 : box.x1]
-                fill = flat_background(view, mcrop, self.options.flat_std)
+                area = polygon_mask(block, box)
+                fill = flat_background(view, mcrop, self.options.flat_std, area)
                 if fill is not None:
                     view[fill.erase] = fill.colour
                     paths[p][block.id] = "flat"

@@ -4,15 +4,18 @@ For every block: measure its style (text colour from the original strokes, backg
 from the ring around it, outline), find the area it may fill (the balloon around it or its
 box grown a little), fit the translation with the real fonts (largest size, words kept
 whole, balanced lines, vertical columns for Japanese/Chinese when the source was vertical)
-and draw it. A block that cannot fit at ``min_font_size`` is left blank and marked
-``overflow``: never clipped, never drawn outside its area.
+and draw it. Words are never split while a smaller size down to the legible minimum
+(:func:`~imgtrans.lettering.overflow.legible_minimum`) holds them whole. A translation that
+does not fit even then is lettered in the area grown past the balloon, on a backing of the
+background colour (``overflow``); when even that fails the source is put back (``kept``).
+A block is never erased and left empty, never clipped, never drawn outside its area.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -22,8 +25,17 @@ from imgtrans.lettering import script_of
 from imgtrans.lettering.balloon import Area, find_area, separate
 from imgtrans.lettering.colour import choose, measure_colours, ring_colour
 from imgtrans.lettering.fonts import FontChain, build_chain
-from imgtrans.lettering.layout import Spec, fit
+from imgtrans.lettering.layout import Layout, Spec, fit
 from imgtrans.lettering.linebreak import atoms
+from imgtrans.lettering.overflow import (
+    GROWTH_STEPS,
+    backing_box,
+    grown_areas,
+    legible_minimum,
+    owner_map,
+    paint_backing,
+    restore,
+)
 from imgtrans.options import RenderOptions
 from imgtrans.page import RGB, BBox, Direction, Page, RenderResult, TextBlock, TextStyle
 
@@ -61,6 +73,24 @@ def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[
     return [_render_page(page, options, target_lang, chain) for page in pages]
 
 
+@dataclass
+class _Work:
+    """One page being lettered: the output drawn into in place, and what the fallbacks
+    for a translation that does not fit need (built only when one is needed)."""
+
+    page: Page
+    out: np.ndarray
+    text_mask: np.ndarray
+    areas: list[Area]
+    alone: list[BBox]
+    _owners: np.ndarray | None = None
+
+    def owners(self) -> np.ndarray:
+        if self._owners is None:
+            self._owners = owner_map(self.text_mask.shape, self.areas, self.alone)
+        return self._owners
+
+
 def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain) -> Page:
     clean = page.clean
     if clean is None:
@@ -71,32 +101,58 @@ def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain
             f"{clean.shape} vs {page.image.shape} ({page.rel_path})"
         )
     text_mask = _text_mask(page)
-    out = clean.copy()
     blocks = [_prepare(b, page, text_mask, options, lang) for b in page.blocks]
     todo = [i for i, b in enumerate(blocks) if b.render is None]
+    alone = _left_alone(page.blocks, clean)
     areas = separate(
-        [_area(clean, blocks[i], page.blocks) for i in todo],
+        [_area(clean, blocks[i], alone) for i in todo],
         [_box(blocks[i], clean) for i in todo],
     )
-    for i, area in zip(todo, areas, strict=True):
-        blocks[i] = _letter(blocks[i], area, out, options, lang, chain)
-    overflow = sum(1 for b in blocks if b.render is not None and b.render.status == "overflow")
-    if overflow:
-        log.info("%s: %d block(s) did not fit and were left blank", page.rel_path, overflow)
-    return replace(page, output=out, blocks=tuple(blocks))
+    work = _Work(page, clean.copy(), text_mask, areas, alone)
+    for k, i in enumerate(todo):
+        blocks[i] = _letter(blocks[i], k, work, options, lang, chain)
+    for status in ("overflow", "kept"):
+        n = sum(1 for b in blocks if b.render is not None and b.render.status == status)
+        if n:
+            log.info("%s: %d block(s) %s", page.rel_path, n, _SAID[status])
+    return replace(page, output=work.out, blocks=tuple(blocks))
 
 
-def _area(clean: np.ndarray, block: TextBlock, all_blocks: tuple[TextBlock, ...]) -> Area:
-    """The block's area, less the boxes of blocks left as they are (not erased)."""
+_SAID = {
+    "overflow": "did not fit their area at the minimum size and were lettered past it",
+    "kept": "could not be lettered legibly and were left as they were",
+}
+
+
+def _left_alone(blocks: tuple[TextBlock, ...], image: np.ndarray) -> list[BBox]:
+    """Boxes (grown a little) of the text left as it is, which lettering keeps clear of.
+
+    Not those that overlap a block being translated: a mark inside its lines or a misread
+    over its balloon (``っ`` read as a page number "7") sits where its lettering must go.
+    """
+    boxes = [b.bbox for b in blocks if b.translate]
+    out = []
+    for other in blocks:
+        if other.translate:
+            continue
+        box = other.bbox
+        if any(
+            min(box.x1, b.x1) > max(box.x0, b.x0) and min(box.y1, b.y1) > max(box.y0, b.y0)
+            for b in boxes
+        ):
+            continue
+        margin = max(2, round(glyph_size(other) * 0.3))
+        out.append(box.grow(margin, image.shape[1], image.shape[0]))
+    return out
+
+
+def _area(clean: np.ndarray, block: TextBlock, alone: list[BBox]) -> Area:
+    """The block's area, less the boxes of text left as it is (not erased)."""
     assert block.style is not None
     area = find_area(clean, _box(block, clean), block.style.font_size)
     h, w = area.mask.shape
     mask = area.mask
-    for other in all_blocks:
-        if other.translate:
-            continue
-        margin = max(2, round(glyph_size(other) * 0.3))
-        box = other.bbox.grow(margin, clean.shape[1], clean.shape[0])
+    for box in alone:
         x0, y0 = max(box.x0 - area.x0, 0), max(box.y0 - area.y0, 0)
         x1, y1 = min(box.x1 - area.x0, w), min(box.y1 - area.y0, h)
         if x0 < x1 and y0 < y1:
@@ -182,44 +238,90 @@ def _prepare(
 
 
 def _letter(
-    block: TextBlock,
-    area: Area,
-    out: np.ndarray,
-    options: RenderOptions,
-    lang: str,
-    chain: FontChain,
+    block: TextBlock, k: int, work: _Work, options: RenderOptions, lang: str, chain: FontChain
 ) -> TextBlock:
-    """Fit and draw one block's translation into ``out`` (in place); returns the block."""
+    """Fit and draw one block's translation into ``work.out`` (in place); returns the block.
+
+    In its area when it fits at the legible minimum or larger (``ok``); else in the area
+    grown past it, on a backing of the background colour (``overflow``); else the source
+    is put back (``kept``). A block is never erased and left empty.
+    """
     style, text = block.style, block.translation
     assert style is not None and text is not None
+    area = work.areas[k]
     direction = _direction(block, options, lang)
-    chain = chain.covering(text)
     spec = Spec(
         tuple(atoms(text, lang)),
-        chain,
+        chain.covering(text),
         direction,
         style.alignment,
         OUTLINE_RATIO if style.outline_color is not None else 0.0,
     )
-    cap = min(options.max_font_size, max(options.min_font_size, round(style.font_size * SIZE_CAP)))
-    fitted = fit(area, spec, options.min_font_size, cap)
-    base = RenderResult("overflow", None, (), area.bbox, direction, area.polygon(), area.balloon)
-    if fitted is None:
-        return replace(block, render=base)
+    page = work.page
+    least = legible_minimum(page.height, page.width, options.min_font_size, style.font_size)
+    cap = min(options.max_font_size, max(least, round(style.font_size * SIZE_CAP)))
+    base = RenderResult("ok", None, (), area.bbox, direction, area.polygon(), area.balloon)
+    fitted = fit(area, spec, least, cap)
+    if fitted is not None:
+        return replace(block, render=_draw(work.out, area, fitted, style, base))
+    box = _box(block, work.out)
+    step = max(2 * least, round(0.25 * max(box.width, box.height)))
+    for grown in grown_areas(area, box, step, work.owners(), k):
+        fitted = fit(grown, spec, least, cap)
+        if fitted is None:
+            continue
+        pad = max(2, round(fitted[0].size * 0.3))
+        backing = backing_box(fitted[2], grown, pad)
+        if backing is not None:
+            paint_backing(work.out, grown, backing, style.background_color)
+        why = f"does not fit its area at {least} px (the legible minimum) or larger"
+        over = replace(base, status="overflow", area=grown.bbox, area_polygon=grown.polygon())
+        over = replace(over, balloon=False, backing=backing, reason=why + ": lettered past it")
+        return replace(block, render=_draw(work.out, grown, fitted, style, over))
+    grow = max(box.width, box.height) // 4 + 1
+    restore(
+        work.out,
+        page.image,
+        work.text_mask,
+        box.grow(grow, page.width, page.height),
+        work.owners(),
+        k,
+    )
+    why = f"does not fit at {least} px even in an area grown by {GROWTH_STEPS[-1] * step} px"
+    return replace(
+        block, render=replace(base, status="kept", reason=why + ": source left as it was")
+    )
+
+
+def _draw(
+    out: np.ndarray,
+    area: Area,
+    fitted: tuple[Layout, np.ndarray, np.ndarray],
+    style: TextStyle,
+    base: RenderResult,
+) -> RenderResult:
     layout, fill, full = fitted
     _composite(out, area, fill, full, style.text_color, style.outline_color)
-    result = replace(
-        base, status="ok", font_size=layout.size, lines=layout.lines, outline_width=layout.stroke
+    return replace(
+        base,
+        font_size=layout.size,
+        lines=layout.lines,
+        outline_width=layout.stroke,
+        split_words=layout.split_words,
     )
-    return replace(block, render=result)
 
 
 def _composite(
     out: np.ndarray, area: Area, fill: np.ndarray, full: np.ndarray, text: RGB, outline: RGB | None
 ) -> None:
     """Blend outline (glyph+stroke coverage) then text (glyph coverage) into ``out`` in place."""
-    h, w = area.mask.shape
-    view = out[area.y0 : area.y0 + h, area.x0 : area.x0 + w]
+    ys, xs = np.nonzero(full if outline is not None else fill)
+    if not len(ys):
+        return
+    # Only the glyphs' box: elsewhere the coverage is 0 and the pixels stay as they are.
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    fill, full = fill[y0:y1, x0:x1], full[y0:y1, x0:x1]
+    view = out[area.y0 + y0 : area.y0 + y1, area.x0 + x0 : area.x0 + x1]
     acc = view.astype(np.float64)
     if outline is not None:
         a = (full.astype(np.float64) / 255)[..., None]
