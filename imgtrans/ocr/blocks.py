@@ -59,6 +59,12 @@ def is_noise(line: TextLine, min_confidence: float) -> str | None:
     return None
 
 
+def glyph_size(block: TextBlock) -> int:
+    """Source glyph size in pixels: the median line thickness, less the detector's margin."""
+    sizes = [ln.bbox.width if ln.direction == "vertical" else ln.bbox.height for ln in block.lines]
+    return max(4, round(float(np.median(sizes)) * 0.8)) if sizes else 16
+
+
 def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
     """``ba``, ``bb``: the lines' boxes (computed once per line by the caller)."""
     if a.direction != b.direction:
