@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -237,6 +238,13 @@ def translate(
         bool,
         typer.Option("--compile", help="torch.compile LaMa (slow start, faster on long GPU runs)."),
     ] = False,
+    sfx: Annotated[
+        str,
+        typer.Option(
+            "--sfx",
+            help="Large lettering over artwork (sound effects, title art): keep (as drawn) or translate.",
+        ),
+    ] = "keep",
     font: Fonts = None,
     direction: LetterDirection = "auto",
     fmt: Annotated[
@@ -248,7 +256,7 @@ def translate(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes for decode/render/encode (0: one per core, max 8; 1: no pool).",
+            help="Worker processes for decode/render/encode (0: one per core, as memory allows; 1: no pool).",
         ),
     ] = 0,
     device: Device = "auto",
@@ -313,6 +321,7 @@ def translate(
             ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
+            sfx=sfx,
             fonts=tuple(font or ()),
             direction=direction,
             fmt=fmt,
@@ -499,4 +508,15 @@ _mount(_config_app(), "config")
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+            # Stopped: finished pages are on disk, workers are gone, temp files removed. Leave
+            # at once: no interpreter teardown (seconds with torch loaded), no waiting for a
+            # thread stuck in a network call, and no traceback from a second Ctrl-C.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(int(exc.code))
+        raise

@@ -26,6 +26,7 @@ class OcrOptions(_Frozen):
     box_thresh: float = Field(0.6, gt=0, lt=1)  # DB minimum mean score of a box
     unclip_ratio: float = Field(1.5, gt=0)  # DB box growth
     min_confidence: float = Field(0.5, ge=0, le=1)  # lines below are kept but not translated
+    sfx: Literal["keep", "translate"] = "keep"  # large lettering over artwork: leave as drawn?
 
 
 class MaskOptions(_Frozen):
@@ -64,7 +65,7 @@ class RunOptions(_Frozen):
     format: Literal["same", "png", "jpg", "webp"] = "same"
     overwrite: bool = False
     batch_size: int = Field(4, ge=1, le=256)
-    jobs: int = Field(0, ge=0, le=256)  # worker processes; 0 = one per CPU core (at most 8)
+    jobs: int = Field(0, ge=0, le=256)  # worker processes; 0 = one per core, as memory allows
     device: Literal["auto", "cpu", "cuda"] = "auto"
     fail_fast: bool = False
     max_pixels: int = Field(400_000_000, ge=1)  # decompression-bomb guard
