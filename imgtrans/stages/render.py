@@ -266,6 +266,16 @@ def _letter(
         return replace(block, render=_draw(work.out, area, fitted, style, base))
     box = _box(block, work.out)
     step = max(2 * least, round(0.25 * max(box.width, box.height)))
+    if not area.balloon:
+        flat = (work.out, style.background_color)
+        for grown in grown_areas(area, box, step, work.owners(), k, flat):
+            fitted = fit(grown, spec, least, cap)
+            if fitted is not None:
+                ok = replace(base, area=grown.bbox, area_polygon=grown.polygon())
+                why = "area grown onto the flat background around it"
+                return replace(
+                    block, render=_draw(work.out, grown, fitted, style, replace(ok, reason=why))
+                )
     for grown in grown_areas(area, box, step, work.owners(), k):
         fitted = fit(grown, spec, least, cap)
         if fitted is None:
