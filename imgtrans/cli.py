@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -248,7 +249,7 @@ def translate(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes for decode/render/encode (0: one per core, max 8; 1: no pool).",
+            help="Worker processes for decode/render/encode (0: one per core, as memory allows; 1: no pool).",
         ),
     ] = 0,
     device: Device = "auto",
@@ -499,4 +500,15 @@ _mount(_config_app(), "config")
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+            # Stopped: finished pages are on disk, workers are gone, temp files removed. Leave
+            # at once: no interpreter teardown (seconds with torch loaded), no waiting for a
+            # thread stuck in a network call, and no traceback from a second Ctrl-C.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(int(exc.code))
+        raise

@@ -76,7 +76,12 @@ def _list_offline() -> None:
     env = os.environ.get("IMGTRANS_CT2_MODEL", "").strip()
     roots = [Path(env)] if env else ct2_models.default_roots()
     typer.echo(f"# offline translation models (ctranslate2) in: {', '.join(map(str, roots))}")
-    for model in ct2_models.discover(roots):
+    try:
+        found = ct2_models.discover(roots)
+    except MissingModelError as exc:  # a broken model folder: say so, list nothing from it
+        typer.echo(f"# {exc}")
+        return
+    for model in found:
         folder = model.model_dir if model.kind == "ct2" else model.model_dir.parent
         typer.echo(f"{model.label}\tinstalled\t{model.pair}\t{model.kind}\t{folder}")
 

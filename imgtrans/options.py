@@ -64,7 +64,7 @@ class RunOptions(_Frozen):
     format: Literal["same", "png", "jpg", "webp"] = "same"
     overwrite: bool = False
     batch_size: int = Field(4, ge=1, le=256)
-    jobs: int = Field(0, ge=0, le=256)  # worker processes; 0 = one per CPU core (at most 8)
+    jobs: int = Field(0, ge=0, le=256)  # worker processes; 0 = one per core, as memory allows
     device: Literal["auto", "cpu", "cuda"] = "auto"
     fail_fast: bool = False
     max_pixels: int = Field(400_000_000, ge=1)  # decompression-bomb guard

@@ -13,7 +13,6 @@ touches progress and the summary.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -27,7 +26,7 @@ from imgtrans.discover import Job, check_writable, discover
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
 from imgtrans.options import RunOptions
 from imgtrans.page import Page
-from imgtrans.pool import Task, WorkerPool
+from imgtrans.pool import Task, WorkerPool, worker_count
 from imgtrans.progress import NullProgress, Progress
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import mask as mask_stage
@@ -71,15 +70,8 @@ class FailFast(ImgtransError):
 
 
 def default_jobs() -> int:
-    return max(
-        1,
-        min(
-            8,
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1,
-        ),
-    )
+    """Workers when ``--jobs 0``: one per usable core, as many as the memory holds."""
+    return worker_count(0)
 
 
 @dataclass(frozen=True)
@@ -185,13 +177,17 @@ class Pipeline:
             log.error("%s", problem.message)
             self.progress.advance(problem.path, "failed")
         self._check_fail_fast()
-        jobs = opts.jobs or default_jobs()
+        jobs = worker_count(opts.jobs)
         pool = WorkerPool(jobs)
         threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="translate")
         try:
             self._stream(found.jobs, pool, threads, window=max(2 * opts.batch_size, 2 * jobs))
         except BaseException:
+            # Stopped (signal, fatal error): queued translations are cancelled and the HTTP
+            # calls in flight abandoned, so the interpreter's exit does not wait for them.
             threads.shutdown(wait=False, cancel_futures=True)
+            if self.translator is not None:
+                self.translator.abort()
             pool.abort()
             raise
         finally:

@@ -7,12 +7,16 @@ recomputed from the output image: only blocks whose translation was edited are e
 (through the area their previous lettering used) and lettered again.
 
 Every path a sidecar names is resolved inside the folder the sidecar lives in: a sidecar
-cannot make imgtrans read or write anywhere else.
+cannot make imgtrans read or write anywhere else. Its geometry is checked against the image
+(:func:`fit_to_image`): coordinates are clamped to the image and font sizes capped to it; a
+block with no lines, a non-finite number or a line wholly outside the image fails that file
+(``bad_sidecar``). Any failure while lettering one file fails that file alone.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ import numpy as np
 
 from imgtrans import archive, sidecar
 from imgtrans.discover import SIDECAR_SUFFIX
-from imgtrans.errors import NoInputError, PageError
+from imgtrans.errors import MissingFontError, NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
 from imgtrans.output import write_image
 from imgtrans.page import RGB, Page, TextBlock, TextLine, TextStyle
@@ -154,6 +158,44 @@ def erase_lettering(image: np.ndarray, blocks: tuple[TextBlock, ...]) -> np.ndar
     return out
 
 
+def _clamped(points: Any, width: int, height: int, what: str) -> list[list[float]]:
+    """``points`` ([[x, y], ...]) clamped to the image; PageError if one is not finite."""
+    out = []
+    for x, y in points:
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise PageError("bad_sidecar", f"{what}: coordinate ({x}, {y}) is not a finite number")
+        out.append([min(max(float(x), 0.0), float(width)), min(max(float(y), 0.0), float(height))])
+    return out
+
+
+def fit_to_image(blocks: list[dict[str, Any]], width: int, height: int) -> None:
+    """Check a sidecar's blocks against a ``width`` x ``height`` image, in place: polygons and
+    areas clamped to the image, font sizes capped to it. PageError (``bad_sidecar``) for a
+    block without lines, a coordinate that is not a finite number, or a line that lies wholly
+    outside the image (nothing of it could be erased or lettered)."""
+    for raw in blocks:
+        what = f"block {raw['id']}"
+        if not raw["lines"]:
+            raise PageError("bad_sidecar", f"{what}: no lines (a block needs at least one)")
+        for n, line in enumerate(raw["lines"], 1):
+            line["polygon"] = poly = _clamped(line["polygon"], width, height, f"{what} line {n}")
+            xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+            if max(xs) - min(xs) < 1 or max(ys) - min(ys) < 1:
+                raise PageError(
+                    "bad_sidecar", f"{what} line {n}: outside the {width}x{height} image"
+                )
+        if raw.get("style"):
+            raw["style"]["font_size"] = min(int(raw["style"]["font_size"]), min(width, height))
+        render = raw.get("render") or {}
+        if render.get("area_polygon"):
+            render["area_polygon"] = _clamped(render["area_polygon"], width, height, what)
+        if render.get("area"):
+            (x0, y0), (x1, y1) = _clamped(
+                [render["area"][:2], render["area"][2:]], width, height, what
+            )
+            render["area"] = [round(x0), round(y0), round(x1), round(y1)]
+
+
 def _edited(raw: dict[str, Any]) -> bool:
     """True when a block's translation differs from the text it was lettered with."""
     render = raw.get("render") or {}
@@ -178,7 +220,6 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
         raise PageError("not_rendered", f"{path}: status {doc['status']}, no image to re-letter")
     folder = path.parent
     out_path = inside(folder, doc["output"]["path"], "output.path")
-    blocks = tuple(_block(b) for b in doc["blocks"])
     clean_name = doc["output"].get("clean")
     if clean_name:
         clean, _, _ = decode(
@@ -192,6 +233,11 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
     else:
         image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
         clean, recomputed = image, True
+    try:
+        fit_to_image(doc["blocks"], clean.shape[1], clean.shape[0])
+    except PageError as exc:
+        raise PageError(exc.kind, f"{path}: {exc}") from None
+    blocks = tuple(_block(b) for b in doc["blocks"])
     source = doc["source"]
     # ``image`` is the previous output: a block that is ``kept`` this time gets its pixels
     # from there (the source itself is not at hand), so it is never left erased and empty.
@@ -223,7 +269,8 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
     doc, page, out_path = load_for_render(path)
     [page] = render([page], options, doc["target_lang"])
     assert page.output is not None
-    write_image(out_path, page.output, page.alpha)
+    # A JPEG output keeps the quality it was written at (that of its source).
+    write_image(out_path, page.output, page.alpha, quality_of=out_path)
     redone = {b.id: sidecar.block_json(b) for b in page.blocks}
     doc["blocks"] = [
         {**old, "style": redone[old["id"]]["style"], "render": redone[old["id"]]["render"]}
@@ -237,13 +284,25 @@ def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
     return "ok", overflow
 
 
+def _rerender_guarded(path: Path, options: RenderOptions) -> tuple[str, int]:
+    """:func:`rerender_one`, where whatever goes wrong with this file is this file's failure."""
+    try:
+        return rerender_one(path, options)
+    except PageError:
+        raise
+    except MissingFontError as exc:
+        raise PageError("missing_font", f"{path}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - one sidecar's lettering bug must not stop the batch
+        raise PageError("render_error", f"{path}: {type(exc).__name__}: {exc}") from None
+
+
 def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
     paths = find_sidecars(targets)
     summary = RenderSummary(total=len(paths), failures=[])
     rendered: list[Path] = []
     for path in paths:
         try:
-            _, overflow = rerender_one(path, options)
+            _, overflow = _rerender_guarded(path, options)
         except PageError as exc:
             summary.failed += 1
             assert summary.failures is not None

@@ -147,6 +147,20 @@ def test_models_list_shows_the_installed_models(
     assert rows["translate-zh_en-1_0"][2] == "zh->en"
 
 
+def test_a_model_without_tokenisers_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "models" / "opus-mt-ja-en"
+    broken.mkdir(parents=True)
+    (broken / "model.bin").write_bytes(b"\0")
+    with pytest.raises(MissingModelError, match="source.spm and target.spm"):
+        translator(tmp_path / "models")
+    monkeypatch.setenv("IMGTRANS_CT2_MODEL", str(tmp_path / "models"))
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code == 0
+    assert "without SentencePiece models" in result.output
+
+
 def test_cli_exit_codes_for_missing_models_and_pairs(models: Path, tmp_path: Path) -> None:
     page = EXAMPLES / "pages" / "poster_ja.png"
     base = ["translate", str(page), "--to", "ko", "-o", str(tmp_path / "o"), "-t", "ctranslate2"]

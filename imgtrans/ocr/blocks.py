@@ -59,8 +59,8 @@ def is_noise(line: TextLine, min_confidence: float) -> str | None:
     return None
 
 
-def _close(a: TextLine, b: TextLine) -> bool:
-    ba, bb = a.bbox, b.bbox
+def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
+    """``ba``, ``bb``: the lines' boxes (computed once per line by the caller)."""
     if a.direction != b.direction:
         return False
     if a.direction == "vertical":
@@ -96,12 +96,11 @@ def _ink_span(gray: np.ndarray, box: BBox, vertical: bool) -> tuple[int, int]:
     return (origin + int(hits[0]), origin + int(hits[-1]) + 1)
 
 
-def _separated(gray: np.ndarray, a: TextLine, b: TextLine) -> bool:
+def _separated(gray: np.ndarray, a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
     """True when something is drawn between two lines: a balloon's outline, a panel border.
 
     Lines of one balloon have only the balloon's background between their glyphs.
     """
-    ba, bb = a.bbox, b.bbox
     vertical = a.direction == "vertical"
     sa, sb = _ink_span(gray, ba, vertical), _ink_span(gray, bb, vertical)
     lo, hi = (sa[1], sb[0]) if sa[0] <= sb[0] else (sb[1], sa[0])
@@ -134,11 +133,11 @@ def group_lines(lines: list[TextLine], image: np.ndarray | None = None) -> list[
             i = parent[i]
         return i
 
+    boxes = [line.bbox for line in lines]
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
-            if _close(lines[i], lines[j]) and (
-                gray is None or not _separated(gray, lines[i], lines[j])
-            ):
+            a, b, ba, bb = lines[i], lines[j], boxes[i], boxes[j]
+            if _close(a, b, ba, bb) and (gray is None or not _separated(gray, a, b, ba, bb)):
                 parent[find(i)] = find(j)
     groups: dict[int, list[TextLine]] = {}
     for i, line in enumerate(lines):

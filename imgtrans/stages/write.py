@@ -37,7 +37,7 @@ def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions)
     try:
         [page] = render([page], options.render, options.target_lang)
         assert page.output is not None
-        write_image(job.output, page.output, page.alpha)
+        write_image(job.output, page.output, page.alpha, quality_of=job.source)
         out_doc: dict[str, Any] = {"path": job.output.name}
         if options.keep_clean and page.clean is not None:
             write_image(clean_path(job.output), page.clean, None)
