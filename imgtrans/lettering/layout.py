@@ -27,6 +27,7 @@ from imgtrans.page import Direction
 
 LINE_PITCH = 1.2  # line (or column) advance in font sizes
 _VERT = ["vert", "vrt2"]
+MEMO_LIMIT = 2_000  # strings remembered per font chain, size and direction (memory stays flat)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class _Measure:
         hit = self.cache.get(text)
         if hit is None:
             hit = sum(self.run(i, t) for i, t in self.chain.runs(text))
+            if len(self.cache) >= MEMO_LIMIT:  # bounded: a worker letters pages for hours
+                self.cache.clear()
             self.cache[text] = hit
         return hit
 
@@ -91,7 +94,7 @@ class _Measure:
         return _advance(spec.path, spec.index, self.size, self.vertical, text)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=128)
 def _measure(chain: FontChain, size: int, direction: Direction) -> _Measure:
     """One :class:`_Measure` per chain, size and direction, its memo kept between blocks."""
     return _Measure(chain, size, direction)
