@@ -41,7 +41,7 @@ def build_options(
             max_pixels=kw["max_pixels"],
             max_archive_bytes=kw.get("max_archive_bytes", 4 * 1024**3),
             keep_clean=kw["keep_clean"],
-            ocr=OcrOptions(source_lang=source),
+            ocr=OcrOptions(source_lang=source, sfx=kw.get("sfx", "keep")),
             inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
             translator=TranslatorOptions(
                 name=translator or "auto",

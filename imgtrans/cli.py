@@ -238,6 +238,13 @@ def translate(
         bool,
         typer.Option("--compile", help="torch.compile LaMa (slow start, faster on long GPU runs)."),
     ] = False,
+    sfx: Annotated[
+        str,
+        typer.Option(
+            "--sfx",
+            help="Large lettering over artwork (sound effects, title art): keep (as drawn) or translate.",
+        ),
+    ] = "keep",
     font: Fonts = None,
     direction: LetterDirection = "auto",
     fmt: Annotated[
@@ -314,6 +321,7 @@ def translate(
             ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
+            sfx=sfx,
             fonts=tuple(font or ()),
             direction=direction,
             fmt=fmt,

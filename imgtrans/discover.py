@@ -277,18 +277,19 @@ class _Found:
             for i in infos
             if not i.is_dir() and Path(i.filename).suffix.lower() in IMAGE_SUFFIXES
         }
-        names = [
-            (i.filename, pages[i.filename].as_posix() if i.filename in pages else None)
-            for i in infos
-        ]
-        plan = archive.plan(path, rel, out_root, names)
-        before = len(self.jobs)
+        folder = out_root / rel.with_suffix("")
+        accepted: dict[str, str] = {}  # a refused page (a clash, say) is carried over as is
         for member, page in pages.items():
-            out = plan.folder / page
-            job = Job(path, f"{rel.as_posix()}/{member}", out, sidecar_path(out), member)
-            self.add(job, out_root)
-        if len(self.jobs) > before:
-            self.archives.append(plan)
+            out = folder / page
+            before = len(self.jobs)
+            self.add(
+                Job(path, f"{rel.as_posix()}/{member}", out, sidecar_path(out), member), out_root
+            )
+            if len(self.jobs) > before:
+                accepted[member] = page.as_posix()
+        if accepted:
+            names = [(i.filename, accepted.get(i.filename)) for i in infos]
+            self.archives.append(archive.plan(path, rel, out_root, names))
 
     def _without_outputs(
         self, root: Path, files: list[tuple[Path, Path]]

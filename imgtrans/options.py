@@ -26,6 +26,7 @@ class OcrOptions(_Frozen):
     box_thresh: float = Field(0.6, gt=0, lt=1)  # DB minimum mean score of a box
     unclip_ratio: float = Field(1.5, gt=0)  # DB box growth
     min_confidence: float = Field(0.5, ge=0, le=1)  # lines below are kept but not translated
+    sfx: Literal["keep", "translate"] = "keep"  # large lettering over artwork: leave as drawn?
 
 
 class MaskOptions(_Frozen):

@@ -21,6 +21,7 @@ from imgtrans.ocr import script_models
 from imgtrans.ocr.blocks import build_blocks
 from imgtrans.ocr.detect import boxes_from_map, probability_maps
 from imgtrans.ocr.recognize import classify_orientation, crop_line, recognise
+from imgtrans.ocr.sfx import keep_sfx
 from imgtrans.options import OcrOptions
 from imgtrans.page import Direction, Page, TextLine
 
@@ -105,6 +106,8 @@ class OcrEngine:
             )
             lines = self._read_lines(page, [box for box, _score in boxes])
             blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
+            if opts.sfx == "keep":
+                blocks = keep_sfx(blocks, page.image)
             out.append(replace(page, blocks=tuple(blocks), source_lang=self._lang(detected)))
         return out
 
