@@ -16,6 +16,7 @@ archive whose uncompressed size passes ``--max-archive-bytes`` are refused whole
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -117,7 +118,7 @@ def write_manifest(archive: ArchivePlan) -> None:
     sidecar.atomic_write_bytes(archive.folder / MANIFEST, json.dumps(doc, indent=1).encode())
 
 
-def _pages_done(archive: ArchivePlan) -> list[str]:
+def _pages_not_done(archive: ArchivePlan) -> list[str]:
     """Names of the pages that are not done (no image, or a sidecar that does not say ok)."""
     missing = []
     for out in archive.page_outputs():
@@ -145,7 +146,7 @@ def assemble(archive: ArchivePlan, base: Path) -> str | None:
     """Build ``archive.output`` from the page folder, taking the other entries from ``base``
     (the source archive, or the earlier output for ``imgtrans render``). Returns why it was
     not built, or None."""
-    missing = _pages_done(archive)
+    missing = _pages_not_done(archive)
     if missing:
         return (
             f"{archive.output}: not written: {len(missing)} page(s) not done "
@@ -162,8 +163,11 @@ def assemble(archive: ArchivePlan, base: Path) -> str | None:
     )
     try:
         os.fchmod(fd, 0o666 & ~sidecar.current_umask())
-        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w") as out:
-            _copy_entries(archive, base, out)
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w") as out:
+                _copy_entries(archive, base, out)
+            fh.flush()
+            os.fsync(fh.fileno())
         Path(tmp).replace(archive.output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -232,4 +236,22 @@ def _archive_folder(folder: Path) -> Path | None:
     for candidate in (folder, *folder.parents):
         if (candidate / MANIFEST).is_file():
             return candidate
+    return None
+
+
+def source_page(input_root: Path, rel_path: str, sha256: object) -> bytes | None:
+    """The bytes of a page given as ``<archive>/<entry>`` relative to ``input_root`` (as a
+    sidecar's ``source.path`` names a page of a comic archive) when they still match
+    ``sha256``; None otherwise."""
+    parts = rel_path.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if Path(part).suffix.lower() in ARCHIVE_SUFFIXES:
+            path = input_root.joinpath(*parts[: i + 1])
+            if not path.is_file():
+                return None
+            try:
+                data = read_member(path, "/".join(parts[i + 1 :]))
+            except PageError:
+                return None
+            return data if hashlib.sha256(data).hexdigest() == sha256 else None
     return None

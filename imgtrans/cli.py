@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -25,7 +26,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from imgtrans import __version__
-from imgtrans.errors import ExitCode, ImgtransError, Interrupted, UsageError
+from imgtrans.errors import ExitCode, ImgtransError, Interrupted
 
 app = typer.Typer(
     name="imgtrans",
@@ -115,18 +116,6 @@ def _json_summary(summary: Any) -> Iterator[None]:
             typer.echo(dumps({**asdict(summary), "exit_code": code}))
 
 
-def _resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError(
-            "--device cuda: no CUDA GPU is available to torch (use --device cpu or auto)"
-        )
-    return device
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"imgtrans {__version__}")
@@ -183,6 +172,25 @@ Wait = Annotated[
 ]
 JsonOut = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
+]
+FailFastOpt = Annotated[
+    bool, typer.Option("--fail-fast", help="Stop at the first image that fails.")
+]
+Executor = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="local (this machine: a worker pool and one device) or ray (a Ray cluster; "
+        'pip install "imgtrans[ray]").',
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="Ray cluster to join (default: $RAY_ADDRESS, else a local cluster for the run).",
+    ),
 ]
 
 
@@ -267,6 +275,13 @@ def translate(
         bool,
         typer.Option("--compile", help="torch.compile LaMa (slow start, faster on long GPU runs)."),
     ] = False,
+    sfx: Annotated[
+        str,
+        typer.Option(
+            "--sfx",
+            help="Large lettering over artwork (sound effects, title art): keep (as drawn) or translate.",
+        ),
+    ] = "keep",
     font: Fonts = None,
     direction: LetterDirection = "auto",
     fmt: Annotated[
@@ -278,16 +293,14 @@ def translate(
         typer.Option(
             "--jobs",
             "-j",
-            help="Worker processes for decode/render/encode (0: one per core, max 8; 1: no pool).",
+            help="Worker processes for decode/render/encode (0: one per core, as memory allows; 1: no pool).",
         ),
     ] = 0,
     device: Device = "auto",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images whose sidecar says they are done.")
     ] = False,
-    fail_fast: Annotated[
-        bool, typer.Option("--fail-fast", help="Stop at the first image that fails.")
-    ] = False,
+    fail_fast: FailFastOpt = False,
     keep_clean: Annotated[
         bool,
         typer.Option(
@@ -299,15 +312,8 @@ def translate(
         int,
         typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
     ] = 400_000_000,
-    wait: Wait = False,
-    prune: Annotated[
-        bool,
-        typer.Option(
-            "--prune",
-            help="After the run, remove the outputs of inputs that are gone and images of an "
-            "earlier --format (only what imgtrans wrote; never an edited sidecar).",
-        ),
-    ] = False,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     max_archive_bytes: Annotated[
         int,
         typer.Option(
@@ -325,6 +331,15 @@ def translate(
         bool,
         typer.Option("-0", "--null", help="The file list is NUL-separated (find -print0)."),
     ] = False,
+    wait: Wait = False,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune",
+            help="After the run, remove the outputs of inputs that are gone and images of an "
+            "earlier --format (only what imgtrans wrote; never an edited sidecar).",
+        ),
+    ] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -335,7 +350,7 @@ def translate(
 
     summary = Summary()
     with _json_summary(summary if json_out else None), _exit_codes():
-        from imgtrans.api import build_options, run_translate
+        from imgtrans.api import build_options, translate_images
         from imgtrans.filelist import inputs_from
 
         paths = inputs_from(inputs or [], files_from, null)
@@ -355,6 +370,7 @@ def translate(
             ct2_model=ct2_model,
             inpainter=inpainter,
             compile_model=compile_model,
+            sfx=sfx,
             fonts=tuple(font or ()),
             direction=direction,
             fmt=fmt,
@@ -365,17 +381,29 @@ def translate(
             fail_fast=fail_fast,
             keep_clean=keep_clean,
             max_pixels=max_pixels,
+            max_archive_bytes=max_archive_bytes,
+            executor=executor,
+            ray_address=ray_address,
             wait=wait,
             prune=prune,
-            max_archive_bytes=max_archive_bytes,
         )
-        show_bar = not quiet and sys.stderr.isatty()
-        run_translate(
-            paths, options, console if show_bar else None, _resolve_device, summary=summary
-        )
+        with _progress(quiet) as progress:
+            summary = translate_images(paths, options, progress=progress, summary=summary)
         _report(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal and --quiet is off."""
+    from imgtrans.progress import NullProgress, RichProgress
+
+    progress = RichProgress(console) if not quiet and sys.stderr.isatty() else NullProgress()
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 def _report(summary: Any) -> None:
@@ -411,6 +439,9 @@ def ocr(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images already done.")
     ] = False,
+    fail_fast: FailFastOpt = False,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     wait: Wait = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
@@ -422,19 +453,24 @@ def ocr(
 
     summary = Summary()
     with _json_summary(summary if json_out else None), _exit_codes():
-        from imgtrans.api import run_ocr
+        from imgtrans.api import ocr_images, options_from
 
-        run_ocr(
-            inputs,
-            output,
-            source=source,
-            batch_size=batch_size,
-            jobs=jobs,
-            device=_resolve_device(device),
-            overwrite=overwrite,
-            wait=wait,
-            summary=summary,
+        options = options_from(
+            {
+                "output": output,
+                "batch_size": batch_size,
+                "jobs": jobs,
+                "device": device,
+                "overwrite": overwrite,
+                "fail_fast": fail_fast,
+                "executor": executor,
+                "ray_address": ray_address,
+                "wait": wait,
+                "ocr": {"source_lang": source},
+            }
         )
+        with _progress(quiet) as progress:
+            summary = ocr_images(inputs, options, progress=progress, summary=summary)
         _report(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
@@ -448,6 +484,9 @@ def render(
     ],
     font: Fonts = None,
     direction: LetterDirection = "auto",
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core, max 8).")
+    ] = 0,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first sidecar that fails.")
     ] = False,
@@ -457,15 +496,21 @@ def render(
 ) -> None:
     """Re-letter output images from (edited) sidecars: no OCR, no translation."""
     _setup_logging(quiet, verbose)
-    from imgtrans.rerender import RenderSummary
+    from imgtrans.pipeline import Summary
 
-    summary = RenderSummary(failures=[])
+    summary = Summary()
     with _json_summary(summary if json_out else None), _exit_codes():
-        from imgtrans.api import build_render_options
-        from imgtrans.rerender import rerender
+        from imgtrans.api import options_from, render_outputs
 
-        options = build_render_options(tuple(font or ()), direction)
-        rerender(targets, options, fail_fast=fail_fast, summary=summary)
+        options = options_from(
+            {
+                "jobs": jobs,
+                "fail_fast": fail_fast,
+                "render": {"fonts": tuple(font or ()), "direction": direction},
+            }
+        )
+        with _progress(quiet) as progress:
+            summary = render_outputs(targets, options, progress=progress, summary=summary)
         _report_counts(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
@@ -473,10 +518,10 @@ def render(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the sidecar files."""
-    from imgtrans.sidecar import schema as load_schema
+    """Print the JSON Schema of the sidecar files (generated from the sidecar models)."""
+    from imgtrans.sidecar_models import json_schema
 
-    typer.echo(json.dumps(load_schema(), indent=2))
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @app.command()
@@ -548,4 +593,15 @@ _mount(_config_app(), "config")
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code in (ExitCode.INTERRUPTED, ExitCode.TERMINATED):
+            # Stopped: finished pages are on disk, workers are gone, temp files removed. Leave
+            # at once: no interpreter teardown (seconds with torch loaded), no waiting for a
+            # thread stuck in a network call, and no traceback from a second Ctrl-C.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(int(exc.code))
+        raise

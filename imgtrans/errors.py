@@ -88,7 +88,10 @@ class PageError(ImgtransError):
         self.kind = kind
 
 
-class Interrupted(ImgtransError):
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (raised by the CLI's handler) or SIGINT. Like ``KeyboardInterrupt`` it is no
+    ``Exception``: no ``except Exception`` that stands for "this page failed" can swallow it."""
+
     code = ExitCode.INTERRUPTED
     kind = "interrupted"
 

@@ -26,6 +26,7 @@ class OcrOptions(_Frozen):
     box_thresh: float = Field(0.6, gt=0, lt=1)  # DB minimum mean score of a box
     unclip_ratio: float = Field(1.5, gt=0)  # DB box growth
     min_confidence: float = Field(0.5, ge=0, le=1)  # lines below are kept but not translated
+    sfx: Literal["keep", "translate"] = "keep"  # large lettering over artwork: leave as drawn?
 
 
 class MaskOptions(_Frozen):
@@ -59,12 +60,14 @@ class RenderOptions(_Frozen):
 
 
 class RunOptions(_Frozen):
-    target_lang: str
+    """Everything about a run; every field has a default."""
+
+    target_lang: str = "en"
     output: Path | None = None  # None: a sibling "<input>_<lang>" directory per input root
     format: Literal["same", "png", "jpg", "webp"] = "same"
     overwrite: bool = False
     batch_size: int = Field(4, ge=1, le=256)
-    jobs: int = Field(0, ge=0, le=256)  # worker processes; 0 = one per CPU core (at most 8)
+    jobs: int = Field(0, ge=0, le=256)  # worker processes; 0 = one per core, as memory allows
     device: Literal["auto", "cpu", "cuda"] = "auto"
     fail_fast: bool = False
     max_pixels: int = Field(400_000_000, ge=1)  # decompression-bomb guard
@@ -77,6 +80,8 @@ class RunOptions(_Frozen):
     inpaint: InpaintOptions = InpaintOptions()
     translator: TranslatorOptions = TranslatorOptions()
     render: RenderOptions = RenderOptions()
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # None: $RAY_ADDRESS, else a local cluster for the run
 
     def fingerprint(self) -> str:
         """sha256 of the options that change what is written (not paths, jobs or device)."""
@@ -89,9 +94,11 @@ class RunOptions(_Frozen):
                 "device": True,
                 "fail_fast": True,
                 "batch_size": True,
+                "executor": True,
+                "ray_address": True,
+                "max_archive_bytes": True,
                 "wait": True,
                 "prune": True,
-                "max_archive_bytes": True,
             },
         )
         # Files count by their contents (an edited glossary is noticed; a relative and an

@@ -24,14 +24,14 @@ from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import count
+from pathlib import Path
 from typing import Any
 
-from imgtrans import sidecar
+from imgtrans import sidecar, transport
 from imgtrans.errors import PageError
 
 log = logging.getLogger(__name__)
 
-FAULT_ENV = "IMGTRANS_FAULT_INJECT"
 PARENT_POLL_S = 0.5
 
 
@@ -63,17 +63,64 @@ class Task:
     label: str
     future: Future[Any]
     id: int = field(default=0)
+    packed: bytes | None = None  # args as sent to a worker process (transport.dumps)
+    blocks: tuple[str, ...] = ()  # their shared-memory blocks, freed with the result
 
 
-def inject_fault(stage: str, key: str) -> None:
-    """Test hook: ``IMGTRANS_FAULT_INJECT=crash:<stage>:<key>[,...]`` kills the worker process
-    that runs ``stage`` (``load`` or ``finish``) for ``key`` (the page's relative path), as a
-    segfault or the OOM killer would. Never acts in the main process (``--jobs 1``)."""
-    spec = os.environ.get(FAULT_ENV)
-    if not spec or multiprocessing.parent_process() is None:
-        return
-    if f"crash:{stage}:{key}" in spec.split(","):
-        os._exit(70)
+WORKER_MEMORY = 768 << 20  # bytes a worker may need (measured peak ~400 MiB on a spread)
+MAIN_MEMORY = 2 << 30  # kept for the main process (models, pages in flight)
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (affinity, and a cgroup v2 quota when set)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cores
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new processes (Linux ``MemAvailable``), or None."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def worker_count(requested: int = 0) -> int:
+    """Worker processes for ``--jobs requested`` (0: choose): at most one per usable core and
+    as many as the available memory holds (``WORKER_MEMORY`` each, ``MAIN_MEMORY`` kept for
+    the main process). An explicit value above that is lowered, with a warning saying why."""
+    cores = usable_cores()
+    memory = available_memory()
+    by_memory = cores if memory is None else max(1, (memory - MAIN_MEMORY) // WORKER_MEMORY)
+    limit = max(1, min(cores, by_memory))
+    if requested <= 0:
+        return limit
+    if requested > limit:
+        free = "unknown" if memory is None else f"{memory / (1 << 30):.1f} GiB"
+        log.warning(
+            "--jobs %d lowered to %d: %d usable CPU core(s), %s of memory available "
+            "(~%d MiB per worker)",
+            requested,
+            limit,
+            cores,
+            free,
+            WORKER_MEMORY >> 20,
+        )
+        return limit
+    return requested
 
 
 def _worker_init(parent_pid: int) -> None:
@@ -118,25 +165,41 @@ class WorkerPool:
         )
 
     def submit(self, fn: Callable[..., Any], *args: Any, label: str = "") -> Task:
-        try:
-            fut = self._executor.submit(fn, *args)
-        except BrokenProcessPool as exc:  # broke since the last result(): recover there
-            fut = Future()
-            fut.set_exception(exc)
-        task = Task(fn, args, label, fut, next(self._ids))
+        """Run ``fn(*args)`` in a worker. Large arrays in ``args`` (and in the result) cross
+        in shared memory, not through the pipe (see :mod:`imgtrans.transport`)."""
+        task = Task(fn, args, label, Future(), next(self._ids))
+        if self.jobs > 1:
+            task.packed, task.blocks = transport.dumps(args)
         self._tasks[task.id] = task
+        try:
+            task.future = self._send(task)
+        except BrokenProcessPool as exc:  # broke since the last result(): recover there
+            task.future.set_exception(exc)
         return task
+
+    def _send(self, task: Task) -> Future[Any]:
+        if task.packed is None:
+            return self._executor.submit(task.fn, *task.args)
+        return self._executor.submit(transport.call_packed, task.fn, task.packed)
 
     def result(self, task: Task) -> Any:
         """The task's return value; raises what it raised, or :class:`WorkerCrashed`."""
         try:
             try:
-                return task.future.result()
+                value = task.future.result()
             except BrokenProcessPool:
                 self._recover()
-            return task.future.result()
+                value = task.future.result()
+            if task.packed is None:
+                return value
+            data, blocks = value
+            try:
+                return transport.loads(data)
+            finally:
+                transport.release(blocks)
         finally:
             self._tasks.pop(task.id, None)
+            transport.release(task.blocks)
 
     def _recover(self) -> None:
         """Fresh executor; rerun every task the crash took down, one at a time."""
@@ -151,7 +214,7 @@ class WorkerPool:
         self._executor = self._new_executor()
         self.restarts += 1
         for task in hit:
-            fut = self._executor.submit(task.fn, *task.args)
+            fut = self._send(task)
             wait_futures([fut])
             if _broken(fut):
                 fut = Future()
@@ -167,6 +230,17 @@ class WorkerPool:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True)
+        self._release_all()
+
+    def _release_all(self) -> None:
+        """Free the shared memory of tasks whose result was never collected."""
+        for task in list(self._tasks.values()):
+            transport.release(task.blocks)
+            fut = task.future
+            done = task.packed is not None and fut.done() and not fut.cancelled()
+            if done and fut.exception() is None:
+                transport.release(fut.result()[1])
+        self._tasks.clear()
 
     def abort(self, grace: float = 3.0) -> None:
         """Stop now: queued work is cancelled, work in progress gets ``grace`` seconds to
@@ -185,6 +259,7 @@ class WorkerPool:
             if proc.is_alive():
                 proc.kill()
                 proc.join(1.0)
+        self._release_all()
 
 
 def _broken(fut: Future[Any]) -> bool:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from imgtrans import sidecar
-from imgtrans.discover import SIDECAR_SUFFIX, Job
+from imgtrans.discover import SIDECAR_SUFFIX
+from imgtrans.page import Job
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from imgtrans import sidecar
+from imgtrans import archive, sidecar
 from imgtrans.errors import NoInputError
 from imgtrans.sidecar import atomic_write_bytes
 
@@ -118,8 +118,7 @@ def _image_url(path: Path, report_dir: Path, embed: bool) -> str | None:
     if not path.is_file():
         return None
     if embed:
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        return _data_uri(path.name, path.read_bytes())
     rel = os.path.relpath(path.resolve(), report_dir.resolve())
     return "/".join(Path(rel).parts)
 
@@ -136,6 +135,26 @@ def _source_file(doc: dict[str, Any], input_root: Path | None) -> Path | None:
     except OSError:
         return None
     return path if hashlib.sha256(data).hexdigest() == source.get("sha256") else None
+
+
+def _before_url(
+    doc: dict[str, Any], root: Path | None, report_dir: Path, embed: bool
+) -> str | None:
+    """The source image's URL; a page of a comic archive is embedded (it has no file)."""
+    path = _source_file(doc, root)
+    if path is not None:
+        return _image_url(path, report_dir, embed)
+    source = doc.get("source") or {}
+    rel = source.get("path")
+    data = None
+    if root is not None and isinstance(rel, str):
+        data = archive.source_page(root, rel, source.get("sha256"))
+    return None if data is None else _data_uri(str(rel), data)
+
+
+def _data_uri(name: str, data: bytes) -> str:
+    mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def _default_input(outdir: Path, docs: list[dict[str, Any]]) -> Path | None:
@@ -169,7 +188,7 @@ def collect(
         source = doc.get("source") or {}
         output = doc.get("output") or {}
         after = path.parent / output["path"] if output.get("path") else None
-        before = _source_file(doc, root)
+        before = _before_url(doc, root, report_dir, embed)
         error = doc.get("error") or {}
         pages.append(
             PageEntry(
@@ -178,7 +197,7 @@ def collect(
                 error=f"{error.get('kind')}: {error.get('message')}" if error else "",
                 width=int(source.get("width") or 0),
                 height=int(source.get("height") or 0),
-                before=None if before is None else _image_url(before, report_dir, embed),
+                before=before,
                 after=None if after is None else _image_url(after, report_dir, embed),
                 blocks=_rows(doc),
             )

@@ -201,3 +201,32 @@ def test_the_example_pages_as_a_cbz_round_trip(tmp_path: Path) -> None:
     for page in pages:
         done = translations(out / "examples" / f"{page.stem}.imgtrans.json")
         assert done and all(done), page.name
+
+
+def test_report_shows_archive_pages_with_their_source(tmp_path: Path, tm: Path) -> None:
+    make_cbz(tmp_path / "in" / "book.cbz", BOOK)
+    out = tmp_path / "out"
+    assert translate(tmp_path / "in", "--tm", tm, "-o", out)[0] == 0
+    result = runner.invoke(app, ["report", str(out), "--input", str(tmp_path / "in")])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text("utf-8")
+    assert "book.cbz/ch1/p01.png" in html
+    assert html.count("data:image/png;base64,") == 3  # each page's source, from the archive
+
+
+def test_a_refused_page_is_carried_over_and_the_cbz_is_still_written(
+    tmp_path: Path, tm: Path
+) -> None:
+    """p.png and p.jpg would share a sidecar: the second is reported, kept untranslated."""
+    jpg = io.BytesIO()
+    Image.open(io.BytesIO(png("Hello"))).convert("RGB").save(jpg, "JPEG")
+    make_cbz(tmp_path / "book.cbz", [("p.png", png("Hello")), ("p.jpg", jpg.getvalue())])
+    out = tmp_path / "out"
+    code, summary = translate(tmp_path / "book.cbz", "--tm", tm, "-o", out)
+    assert code == 3
+    [failure] = summary["failures"]  # type: ignore[misc]
+    assert failure["kind"] == "output_clash" and failure["path"] == "book.cbz/p.jpg"
+    with zipfile.ZipFile(out / "book.cbz") as zf:
+        assert zf.namelist() == ["p.png", "p.jpg"]
+        assert zf.read("p.jpg") == jpg.getvalue()
+        assert zf.read("p.png") == (out / "book" / "p.png").read_bytes()

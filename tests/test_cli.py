@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from drawing import FONT_KO, Text, draw, save
 from typer.testing import CliRunner
+from unprivileged import run_cli
 
 from imgtrans.cli import app
 from imgtrans.errors import ExitCode
@@ -91,14 +92,15 @@ def test_no_input_is_4(tmp_path: Path) -> None:
     assert code == ExitCode.NO_INPUT and "not found" in out
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
 def test_read_only_output_is_4_before_any_work(pages: tuple[Path, Path], tmp_path: Path) -> None:
+    """As root (CI) the CLI runs without the capability to write into read-only folders."""
     src, tm = pages
     out = tmp_path / "ro"
     out.mkdir()
     out.chmod(0o500)
     try:
-        code, text = invoke("translate", src, "--to", "ko", "--tm", tm, "-o", out)
+        args = ["translate", str(src), "--to", "ko", "--tm", str(tm), "-o", str(out)]
+        code, text = run_cli(args, cwd=tmp_path)
     finally:
         out.chmod(0o700)
     assert code == ExitCode.NO_INPUT and "not writable" in text
@@ -144,12 +146,19 @@ def test_unexpected_is_1_with_a_traceback_and_no_locals(
     pages: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src, tm = pages
+    from imgtrans import api
 
-    def broken_stage(pages: object, options: object) -> object:
+    def broken_stage(pages: object) -> object:
         secret = "sk-SENTINEL-0123"  # noqa: F841 - a local that must never be printed
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr("imgtrans.pipeline.mask_stage", broken_stage)
+    def broken_mask(name: str, stage: object) -> object:
+        return broken_stage if name == "mask" else stage
+
+    real_execute = api.execute
+    monkeypatch.setattr(
+        api, "execute", lambda *args: real_execute(*args[:-1], broken_mask)
+    )  # the CLI's run with its mask stage replaced from outside
     code, out = invoke("translate", src, "--to", "ko", "--tm", tm, "-o", tmp_path / "o", "-j", "1")
     assert code == ExitCode.UNEXPECTED
     assert "injected fault" in out and "broken_stage" in out

@@ -23,6 +23,7 @@ from imgtrans.cli import app
 from imgtrans.errors import MissingModelError
 from imgtrans.models import ocr_registry
 from imgtrans.models.ppocr import ocr_model_paths, rec_charset
+from imgtrans.ocr import script_models
 from imgtrans.options import OcrOptions
 from imgtrans.page import Page
 from imgtrans.stages.ocr import OcrEngine, make_backend
@@ -177,8 +178,11 @@ def test_ocr_from_ko_reads_hangul_with_the_fetched_model(
 
 
 def test_auto_rereads_only_the_lines_the_korean_model_reads_better(
-    installed: ocr_registry.RecModel, cipher: dict[str, str]
+    installed: ocr_registry.RecModel, cipher: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Both models read the cipher's Latin letters confidently, so the confidence gate is
+    # opened here: every line is reread and the better reading must win line by line.
+    monkeypatch.setattr(script_models, "REREAD_BELOW", 1.01)
     image = korean_page(cipher)
     image[300:360, 480:880] = draw(400, 60, [Text("今日はいい天気だね", (4, 4), 40, font=FONT_JA)])
     engine = OcrEngine(OcrOptions(), make_backend("cpu", threads=1), batch_size=2)
@@ -188,6 +192,17 @@ def test_auto_rereads_only_the_lines_the_korean_model_reads_better(
     for text in ("안녕하세요", "고마워요", "오늘은 날씨가좋네"):
         assert by_model[text] == {KOREAN_LABEL}
     assert page.source_lang == "ko"
+
+
+def test_auto_leaves_confident_lines_to_the_shipped_model(
+    installed: ocr_registry.RecModel, cipher: dict[str, str]
+) -> None:
+    engine = OcrEngine(OcrOptions(), make_backend("cpu", threads=1), batch_size=2)
+    assert [r.label for r in engine.extras] == [KOREAN_LABEL]
+    [page] = engine([Page(Path("p.png"), "p.png", "0" * 64, korean_page(cipher))])
+    lines = [ln for b in page.blocks for ln in b.lines]
+    assert all(ln.confidence >= script_models.REREAD_BELOW for ln in lines)
+    assert {ln.rec_model for ln in lines} == {"PP-OCRv6_rec_small"}
 
 
 def test_auto_without_the_korean_model_reads_with_the_shipped_one(

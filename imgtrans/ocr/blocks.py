@@ -59,8 +59,14 @@ def is_noise(line: TextLine, min_confidence: float) -> str | None:
     return None
 
 
-def _close(a: TextLine, b: TextLine) -> bool:
-    ba, bb = a.bbox, b.bbox
+def glyph_size(block: TextBlock) -> int:
+    """Source glyph size in pixels: the median line thickness, less the detector's margin."""
+    sizes = [ln.bbox.width if ln.direction == "vertical" else ln.bbox.height for ln in block.lines]
+    return max(4, round(float(np.median(sizes)) * 0.8)) if sizes else 16
+
+
+def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
+    """``ba``, ``bb``: the lines' boxes (computed once per line by the caller)."""
     if a.direction != b.direction:
         return False
     if a.direction == "vertical":
@@ -73,9 +79,41 @@ def _close(a: TextLine, b: TextLine) -> bool:
         gap = max(ba.y0, bb.y0) - min(ba.y1, bb.y1)
         overlap = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
         span = min(ba.width, bb.width)
+        if _one_row(ba, bb):
+            return True
     size = max(size_a, size_b)
     similar = min(size_a, size_b) >= size / 1.6
+    if a.direction == "vertical" and _shifted(ba, bb, size):
+        return False
     return similar and gap <= 0.9 * size and overlap > 0.2 * span
+
+
+def _shifted(ba: BBox, bb: BBox, size: int) -> bool:
+    """Columns of one balloon start level; a column that starts more than a glyph lower than
+    its neighbour and ends lower too is the next balloon, joined to this one."""
+    top, bottom = bb.y0 - ba.y0, bb.y1 - ba.y1
+    return abs(top) > 1.2 * size and abs(bottom) > 0.4 * size and top * bottom > 0
+
+
+def _one_row(ba: BBox, bb: BBox) -> bool:
+    """Two pieces of one horizontal line (the detector splits widely spaced words)."""
+    low, high = sorted((ba.height, bb.height))
+    overlap = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+    gap = max(ba.x0, bb.x0) - min(ba.x1, bb.x1)
+    return high <= 1.3 * low and overlap > 0.6 * low and 0 <= gap <= 0.8 * high
+
+
+def _reading_order(group: list[TextLine]) -> list[TextLine]:
+    """Columns right to left; rows top to bottom, the pieces of one row left to right."""
+    if group[0].direction == "vertical":
+        return sorted(group, key=lambda ln: -ln.bbox.center[0])
+    rows: list[list[TextLine]] = []
+    for line in sorted(group, key=lambda ln: ln.bbox.center[1]):
+        if rows and _one_row(rows[-1][-1].bbox, line.bbox):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.bbox.x0)]
 
 
 def _ink_span(gray: np.ndarray, box: BBox, vertical: bool) -> tuple[int, int]:
@@ -96,12 +134,11 @@ def _ink_span(gray: np.ndarray, box: BBox, vertical: bool) -> tuple[int, int]:
     return (origin + int(hits[0]), origin + int(hits[-1]) + 1)
 
 
-def _separated(gray: np.ndarray, a: TextLine, b: TextLine) -> bool:
+def _separated(gray: np.ndarray, a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
     """True when something is drawn between two lines: a balloon's outline, a panel border.
 
     Lines of one balloon have only the balloon's background between their glyphs.
     """
-    ba, bb = a.bbox, b.bbox
     vertical = a.direction == "vertical"
     sa, sb = _ink_span(gray, ba, vertical), _ink_span(gray, bb, vertical)
     lo, hi = (sa[1], sb[0]) if sa[0] <= sb[0] else (sb[1], sa[0])
@@ -134,23 +171,16 @@ def group_lines(lines: list[TextLine], image: np.ndarray | None = None) -> list[
             i = parent[i]
         return i
 
+    boxes = [line.bbox for line in lines]
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
-            if _close(lines[i], lines[j]) and (
-                gray is None or not _separated(gray, lines[i], lines[j])
-            ):
+            a, b, ba, bb = lines[i], lines[j], boxes[i], boxes[j]
+            if _close(a, b, ba, bb) and (gray is None or not _separated(gray, a, b, ba, bb)):
                 parent[find(i)] = find(j)
     groups: dict[int, list[TextLine]] = {}
     for i, line in enumerate(lines):
         groups.setdefault(find(i), []).append(line)
-    out = []
-    for group in groups.values():
-        if group[0].direction == "vertical":
-            group.sort(key=lambda ln: -ln.bbox.center[0])
-        else:
-            group.sort(key=lambda ln: ln.bbox.center[1])
-        out.append(group)
-    return out
+    return [_reading_order(group) for group in groups.values()]
 
 
 def order_blocks(groups: list[list[TextLine]], manga: bool) -> list[list[TextLine]]:

@@ -68,10 +68,26 @@ def _starts(size: int, tile: int) -> list[int]:
     return starts
 
 
-def normalise(image_rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 HxWx3 -> 3xHxW float32, BGR order, ImageNet mean/std."""
-    bgr = image_rgb[:, :, ::-1].astype(np.float32) / 255.0
-    return ((bgr - MEAN) / STD).transpose(2, 0, 1)
+def _normalise_tables() -> np.ndarray:
+    """3 x 256 float32: BGR channel c's value for each uint8 level (``(v/255 - mean)/std``
+    in float32, as the arithmetic over the whole image would give it)."""
+    levels = (np.arange(256, dtype=np.float32) / 255.0)[:, None]
+    tables: np.ndarray = ((levels - MEAN) / STD).T.copy()
+    return tables
+
+
+NORMALISE_TABLES = _normalise_tables()
+
+
+def normalise(image_rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """RGB uint8 HxWx3 -> 3xHxW float32, BGR order, ImageNet mean/std (into ``out`` when
+    given). A table lookup per channel: the same values as float arithmetic, 3x cheaper."""
+    h, w = image_rgb.shape[:2]
+    if out is None:
+        out = np.empty((3, h, w), np.float32)
+    for c in range(3):
+        np.take(NORMALISE_TABLES[c], image_rgb[:, :, 2 - c], out=out[c])
+    return out
 
 
 def _pad32(n: int) -> int:
@@ -81,8 +97,10 @@ def _pad32(n: int) -> int:
 def probability_maps(
     images: list[np.ndarray], limit: int, det: DetFn, batch_size: int
 ) -> list[tuple[np.ndarray, DetPlan]]:
-    """Run the detector on all pages (and their tiles) in padded, size-bucketed batches.
+    """Run the detector on all pages (and their tiles), batched by padded shape.
 
+    A tile is only ever padded to its own multiple of 32, as it would be alone, so a page's
+    map does not depend on which pages share its batch (see :func:`_shape_batches`).
     Returns, per page, its probability map at detection scale and the plan used.
     """
     plans = [plan_page(img.shape[0], img.shape[1], limit) for img in images]
@@ -98,14 +116,12 @@ def probability_maps(
     ]
     items = [(i, t) for i, p in enumerate(plans) for t in p.tiles]
     maps = [np.zeros((p.height, p.width), np.float32) for p in plans]
-    # Sort by padded shape so a batch pads little; split when the shape changes.
-    items.sort(key=lambda it: (_pad32(it[1][2]), _pad32(it[1][3])))
+    items.sort(key=lambda it: _padded(it[1]))
     for group in _shape_batches(items, batch_size):
-        ph = max(_pad32(t[2]) for _, t in group)
-        pw = max(_pad32(t[3]) for _, t in group)
+        ph, pw = _padded(group[0][1])
         batch = np.empty((len(group), 3, ph, pw), np.float32)
         for k, (i, (y0, x0, h, w)) in enumerate(group):
-            batch[k, :, :h, :w] = normalise(scaled[i][y0 : y0 + h, x0 : x0 + w])
+            normalise(scaled[i][y0 : y0 + h, x0 : x0 + w], out=batch[k, :, :h, :w])
             # Pad by repeating the edge: a constant (zero) border is itself an edge, and the
             # v6 model answers it with a grid of false text all over a blank tile.
             batch[k, :, :h, w:] = batch[k, :, :h, w - 1 : w]
@@ -136,22 +152,27 @@ def textured(
     return cv2.dilate(busy, kernel).astype(np.float32)
 
 
+def _padded(tile: tuple[int, int, int, int]) -> tuple[int, int]:
+    return _pad32(tile[2]), _pad32(tile[3])
+
+
 def _shape_batches(
     items: list[tuple[int, tuple[int, int, int, int]]], batch_size: int
 ) -> list[list[tuple[int, tuple[int, int, int, int]]]]:
-    """Group items (sorted by shape) into batches whose padding wastes < 30% of the area."""
+    """Group items (sorted by padded shape) into batches of one padded shape.
+
+    Never pad a tile to a batch-mate's larger shape: the v6 detector's features reach across
+    the whole input, so extra padding moves boxes and flips words all over the page (a page
+    read differently depending on the other pages of its run). Tiles of one shape batch
+    together as before (the model's output for a tile is the same alone or in a batch).
+    """
     batches: list[list[tuple[int, tuple[int, int, int, int]]]] = []
     for item in items:
-        h, w = _pad32(item[1][2]), _pad32(item[1][3])
-        if batches and len(batches[-1]) < batch_size:
-            cur = batches[-1]
-            ph = max(h, *(_pad32(t[2]) for _, t in cur))
-            pw = max(w, *(_pad32(t[3]) for _, t in cur))
-            real = sum(_pad32(t[2]) * _pad32(t[3]) for _, t in cur) + h * w
-            if real >= 0.7 * ph * pw * (len(cur) + 1):
-                cur.append(item)
-                continue
-        batches.append([item])
+        cur = batches[-1] if batches else None
+        if cur and len(cur) < batch_size and _padded(cur[0][1]) == _padded(item[1]):
+            cur.append(item)
+        else:
+            batches.append([item])
     return batches
 
 

@@ -5,9 +5,9 @@ Crops are perspective-rectified from the detected quadrilaterals. A tall crop
 counter-clockwise before recognition (measured CER 0.07, against 0.97 clockwise). The
 orientation classifier then catches lines that are upside down.
 
-Recognition gathers the crops of every page in the batch, sorts them by aspect ratio and
-runs width buckets: each crop is padded to its step on a width ladder, alone or batched, so
-batching never changes what is read (see tests/test_ocr.py).
+Recognition takes the crops of one page (the OCR stage never mixes pages in a batch), sorts
+them by aspect ratio and runs width buckets: each crop is padded to its step on a width
+ladder, alone or batched, so batching never changes what is read (see tests/test_ocr.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from imgtrans.models.ppocr import ctc_decode_best
 
 REC_HEIGHT = 48
-REC_MIN_WIDTH = 320
+REC_MIN_WIDTH = 320  # PaddleOCR's; 96 reads worse on real pages (benchmarks/RESULTS.md, K)
 REC_MAX_WIDTH = 3200
 CLS_SHAPE = (48, 192)
 CLS_THRESH = 0.9
@@ -52,15 +52,17 @@ def crop_line(image: np.ndarray, box: np.ndarray) -> Crop:
     return Crop(crop, False)
 
 
+# uint8 level -> (v / 255 - 0.5) / 0.5 in float32: a lookup gives the arithmetic's values.
+UNIT_TABLE = (np.arange(256, dtype=np.float32) / 255.0 - 0.5) / 0.5
+
+
 def _rec_normalise(crop_rgb: np.ndarray, width: int) -> np.ndarray:
     """RGB crop -> 3 x 48 x ``width`` float32 BGR in [-1, 1], right-padded with zeros."""
     h, w = crop_rgb.shape[:2]
     new_w = min(width, max(1, int(np.ceil(REC_HEIGHT * w / h))))
     resized = cv2.resize(crop_rgb, (new_w, REC_HEIGHT), interpolation=cv2.INTER_LINEAR)
     out = np.zeros((3, REC_HEIGHT, width), np.float32)
-    out[:, :, :new_w] = ((resized[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(
-        2, 0, 1
-    )
+    out[:, :, :new_w] = UNIT_TABLE[resized[:, :, ::-1]].transpose(2, 0, 1)
     return out
 
 
@@ -108,9 +110,7 @@ def _cls_normalise(crop_rgb: np.ndarray) -> np.ndarray:
     new_w = min(cw, max(1, int(np.ceil(ch * w / h))))
     resized = cv2.resize(crop_rgb, (new_w, ch))
     out = np.zeros((3, ch, cw), np.float32)
-    out[:, :, :new_w] = ((resized[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(
-        2, 0, 1
-    )
+    out[:, :, :new_w] = UNIT_TABLE[resized[:, :, ::-1]].transpose(2, 0, 1)
     return out
 
 

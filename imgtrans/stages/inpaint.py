@@ -71,10 +71,12 @@ def flat_background(
     inside = masked if area is None else (area | masked)
     free = inside & ~masked
     colour = np.median(crop[free if free.sum() >= 16 else inside], axis=0)
-    ink = (np.abs(crop.astype(np.float32) - colour).max(axis=2) > 3 * tol).astype(np.uint8)
+    ink = far_from(crop, colour, 3 * tol).astype(np.uint8)
     count, labels = cv2.connectedComponents(ink, connectivity=8)
-    crossing = np.unique(labels[~inside & (ink > 0)])
-    structure = np.isin(labels, crossing[crossing > 0])
+    crossing = np.zeros(count, bool)  # components that reach outside the mask
+    crossing[labels[~inside & (ink > 0)]] = True
+    crossing[0] = False
+    structure = crossing[labels]
     glyphs = (ink > 0) & ~structure
     # Structure may come in at the mask's edges (a snug balloon's border, the art beyond
     # it) but not through its core: there it would be touching the glyphs (text over art).
@@ -95,6 +97,16 @@ def flat_background(
         return None
     keep = cv2.dilate(structure.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return FlatFill(colour.astype(np.uint8), masked & ~keep)
+
+
+def far_from(pixels: np.ndarray, colour: np.ndarray, limit: float) -> np.ndarray:
+    """bool ``...``: where a uint8 ``... x 3`` pixel differs from ``colour`` by more than
+    ``limit`` in some channel; ``np.abs(pixels - colour).max(-1) > limit`` exactly, through
+    a 256-entry table per channel instead of float arithmetic over every pixel."""
+    levels = np.arange(256, dtype=np.float64)
+    far = np.abs(levels[None, :] - np.asarray(colour, np.float64)[:, None]) > limit
+    out: np.ndarray = far[0][pixels[..., 0]] | far[1][pixels[..., 1]] | far[2][pixels[..., 2]]
+    return out
 
 
 class Inpainter:

@@ -17,12 +17,13 @@ the image.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from imgtrans.lettering.colour import measure_colours
+from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import MaskOptions
 from imgtrans.page import BBox, Page, TextBlock
 
@@ -69,11 +70,6 @@ def text_mask(page: Page, dilate: int) -> np.ndarray:
     if dilate > 0 and mask.any():
         mask = np.where(_grow(mask, dilate), 255, 0).astype(np.uint8)
     return mask
-
-
-def _glyph_size(block: TextBlock) -> int:
-    sizes = [ln.bbox.width if ln.direction == "vertical" else ln.bbox.height for ln in block.lines]
-    return max(4, round(float(np.median(sizes)) * 0.8))
 
 
 def _near(crop: np.ndarray, colour: tuple[int, int, int], tol: float) -> np.ndarray:
@@ -147,7 +143,7 @@ def block_strokes(image: np.ndarray, block: TextBlock, dilate: int, out: np.ndar
     that go with them.
     """
     h, w = image.shape[:2]
-    size = _glyph_size(block)
+    size = glyph_size(block)
     reach = max(dilate, round(EXTRA_REACH * size)) + 2
     for line in block.lines:
         win = line.bbox.grow(reach, w, h)
@@ -218,3 +214,13 @@ def stroke_mask(page: Page, dilate: int) -> np.ndarray:
 def mask(pages: list[Page], options: MaskOptions) -> list[Page]:
     """Fill ``page.mask`` for every page (needs ``page.blocks`` from the ocr stage)."""
     return [replace(page, mask=stroke_mask(page, options.dilate)) for page in pages]
+
+
+@dataclass(frozen=True)
+class Mask:
+    """The mask stage as a callable ``list[Page] -> list[Page]``."""
+
+    options: MaskOptions = MaskOptions()
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return mask(pages, self.options)

@@ -1,7 +1,9 @@
-"""OCR stage: PP-OCRv6 detection -> orientation -> recognition -> blocks, batched over pages.
+"""OCR stage: PP-OCRv6 detection -> orientation -> recognition -> blocks.
 
 The backend is chosen once: onnxruntime on CPU (the faster one there), torch tensors on
-CUDA. Both run the same shipped ONNX weights.
+CUDA. Both run the same shipped ONNX weights. Detection batches the tiles of one padded shape
+across pages; orientation and recognition run per page: what a page reads is a function of
+that page and the options, never of the other pages of its batch or run.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from imgtrans.models.ppocr import model_sha256, ocr_model_paths, rec_charset
 from imgtrans.ocr import script_models
 from imgtrans.ocr.blocks import build_blocks
 from imgtrans.ocr.detect import boxes_from_map, probability_maps
-from imgtrans.ocr.recognize import Crop, classify_orientation, crop_line, recognise
+from imgtrans.ocr.recognize import classify_orientation, crop_line, recognise
+from imgtrans.ocr.sfx import keep_sfx
 from imgtrans.options import OcrOptions
 from imgtrans.page import Direction, Page, TextLine
 
@@ -96,33 +99,34 @@ class OcrEngine:
         maps = probability_maps(
             [p.image for p in pages], opts.det_limit_side, self.backend.det, self.batch_size
         )
-        boxes = [
-            boxes_from_map(prob, plan.scale, opts.det_thresh, opts.box_thresh, opts.unclip_ratio)
-            for prob, plan in maps
-        ]
-        crops: list[Crop] = []
-        owners: list[tuple[int, np.ndarray]] = []
-        for index, (page, page_boxes) in enumerate(zip(pages, boxes, strict=True)):
-            for box, _score in page_boxes:
-                crops.append(crop_line(page.image, box))
-                owners.append((index, box))
+        out = []
+        for page, (prob, plan) in zip(pages, maps, strict=True):
+            boxes = boxes_from_map(
+                prob, plan.scale, opts.det_thresh, opts.box_thresh, opts.unclip_ratio
+            )
+            lines = self._read_lines(page, [box for box, _score in boxes])
+            blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
+            if opts.sfx == "keep":
+                blocks = keep_sfx(blocks, page.image)
+            out.append(replace(page, blocks=tuple(blocks), source_lang=self._lang(detected)))
+        return out
+
+    def _read_lines(self, page: Page, boxes: list[np.ndarray]) -> list[TextLine]:
+        """Orientation and recognition of one page's lines. Batched per page, never across
+        pages: the recogniser's probabilities move in the last digits with the batch size,
+        and what a page reads must not depend on the other pages of the run."""
+        crops = [crop_line(page.image, box) for box in boxes]
         if crops:
             crops = classify_orientation(crops, self.backend.cls, 32)
         texts, labels = self._recognise([c.image for c in crops])
-        per_page: list[list[TextLine]] = [[] for _ in pages]
-        for (index, box), crop, (text, conf), label in zip(
-            owners, crops, texts, labels, strict=True
-        ):
+        lines = []
+        for box, crop, (text, conf), label in zip(boxes, crops, texts, labels, strict=True):
             if not text.strip():
                 continue  # a detection the recogniser reads nothing in: not text
             polygon = tuple((round(float(x), 1), round(float(y), 1)) for x, y in box)
             direction: Direction = "vertical" if crop.vertical else "horizontal"
-            per_page[index].append(TextLine(polygon, text, round(conf, 4), direction, label))
-        out = []
-        for page, lines in zip(pages, per_page, strict=True):
-            blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
-            out.append(replace(page, blocks=tuple(blocks), source_lang=self._lang(detected)))
-        return out
+            lines.append(TextLine(polygon, text, round(conf, 4), direction, label))
+        return lines
 
     def _recognise(self, crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
         """(text, confidence) and the label of the model that read it, per crop."""

@@ -64,6 +64,10 @@ class Translator(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and caches."""
 
+    def abort(self) -> None:  # noqa: B027 - optional hook
+        """The run is being stopped (SIGTERM, Ctrl-C): abandon the calls in flight at once.
+        Called from the main thread while other threads may be inside :meth:`translate`."""
+
 
 def normalize_text(text: str) -> str:
     """NFKC plus whitespace folding: the key for exact-match lookups (TM, cache)."""

@@ -146,3 +146,6 @@ class CachedTranslator(Translator):
     def close(self) -> None:
         self.inner.close()
         self.cache.close()
+
+    def abort(self) -> None:
+        self.inner.abort()

@@ -43,3 +43,7 @@ class ChainTranslator(Translator):
     def close(self) -> None:
         for member in self.members:
             member.close()
+
+    def abort(self) -> None:
+        for member in self.members:
+            member.abort()

@@ -31,6 +31,9 @@ _QUOTA_REASONS = ("dailyLimitExceeded", "quotaExceeded", "billingNotEnabled", "a
 
 
 def _fatal(response: requests.Response) -> str | None:
+    if response.status_code == 400 and "api key not valid" in error_detail(response).lower():
+        # Google answers a bad key with 400, not 401: not a fault of the text sent.
+        return f"authentication failed (HTTP 400: {error_detail(response)})"
     if response.status_code not in (403, 429):
         return None
     try:

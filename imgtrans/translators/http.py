@@ -5,17 +5,27 @@ flight per backend, and error messages scrubbed of every secret.
 Retried: 429, 5xx, timeouts, connection resets. Not retried: 401/403 (auth) and whatever a
 backend's ``fatal`` hook recognises as an exhausted quota; those raise
 :class:`~imgtrans.errors.TranslatorError` at once. Any other 4xx is returned to the backend,
-which knows its API's error shape.
+which knows its API's error shape; 400, 413 and 422 mean "not this content"
+(:meth:`HttpClient.rejected`): the backend splits the request to find the text at fault and
+fails that text alone, unless the first texts of a run are all refused (then the options are
+at fault: :meth:`HttpClient.gave_up_on_text` raises ``TranslatorError``).
+
+:meth:`HttpClient.abort` (SIGTERM, Ctrl-C) abandons the calls in flight: it shuts down the
+sockets of every connection the client opened, so a thread blocked on a server that does not
+answer wakes at once, and no request or retry starts afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 import os
 import random
+import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,12 +33,19 @@ from urllib.parse import quote, quote_plus
 
 import requests
 from pydantic import SecretStr
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from imgtrans.errors import TranslatorError
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+# A client error about one request's content (after auth and quota are ruled out).
+CONTENT_STATUS = frozenset({400, 413, 422})
+# Texts refused one by one, with nothing accepted yet, before the run is given up.
+REFUSED_BEFORE_FATAL = 5
 
 FatalHook = Callable[[requests.Response], "str | None"]
 
@@ -94,6 +111,50 @@ def _first_message(body: Any) -> str:
     return str(body)
 
 
+# The client whose request runs on this thread: new connections register with it.
+_current = threading.local()
+
+
+class _Tracked:
+    """A urllib3 connection that registers with the client whose request opened it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner: HttpClient | None = getattr(_current, "client", None)
+        if owner is not None:
+            owner._connections.add(self)
+
+
+class _TrackedHTTPConnection(_Tracked, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_Tracked, HTTPSConnection):
+    pass
+
+
+class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
+class _TrackingAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _TrackedHTTPPool,
+            "https": _TrackedHTTPSPool,
+        }
+
+
+class ContentRejected(Exception):
+    """The API refused this request's content (HTTP 400, 413 or 422, not auth or quota):
+    a smaller request, or the other texts alone, may pass. The message is scrubbed."""
+
+
 class HttpClient:
     """One backend's connection: session, retry, in-flight limit, secret scrubbing."""
 
@@ -116,7 +177,14 @@ class HttpClient:
         self._fatal = fatal
         self._auth_hint = auth_hint
         self._slots = threading.BoundedSemaphore(max_in_flight)
+        self._aborted = threading.Event()
+        self._count_lock = threading.Lock()
+        self._accepted = 0  # 2xx answers so far
+        self._refused_alone = 0  # single texts refused (gave_up_on_text)
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
         self._session = requests.Session()
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, _TrackingAdapter())
         self._session.headers["User-Agent"] = "imgtrans"
         self._session.headers.update(headers or {})
 
@@ -140,10 +208,14 @@ class HttpClient:
         last = ""
         for attempt in range(1, self.retry.attempts + 1):
             response, last = self._attempt(method, url, kwargs)
+            self._check_aborted()
             retry_after = None
             if response is not None:
                 self._raise_if_fatal(response)
                 if response.status_code not in RETRY_STATUS:
+                    if response.ok:
+                        with self._count_lock:
+                            self._accepted += 1
                     return response
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 last = f"HTTP {response.status_code} {error_detail(response)}".strip()
@@ -158,16 +230,52 @@ class HttpClient:
                 self.retry.attempts - 1,
                 delay,
             )
-            time.sleep(delay)
+            if self._aborted.wait(delay):
+                break
+        self._check_aborted()
         raise self.error(f"service unavailable after {attempt} attempt(s): {last}")
+
+    def rejected(self, response: requests.Response) -> ContentRejected | None:
+        """A :class:`ContentRejected` for a 400, 413 or 422 answer, else None."""
+        if response.status_code not in CONTENT_STATUS:
+            return None
+        detail = error_detail(response)
+        return ContentRejected(self.scrub(f"{self.backend}: HTTP {response.status_code}: {detail}"))
+
+    def gave_up_on_text(self, reason: str) -> None:
+        """Note a text refused even alone (it fails alone). When the first
+        ``REFUSED_BEFORE_FATAL`` texts of a run were all refused and nothing was accepted, the
+        fault is the configuration (language, glossary, endpoint): raise ``TranslatorError``."""
+        with self._count_lock:
+            self._refused_alone += 1
+            fatal = self._accepted == 0 and self._refused_alone >= REFUSED_BEFORE_FATAL
+        if fatal:
+            raise self.error(f"every request was refused, check the options ({reason})")
 
     def close(self) -> None:
         self._session.close()
+
+    def abort(self) -> None:
+        """Abandon every call in flight and refuse new ones (the run is being stopped).
+        Safe from any thread; the threads blocked in a request return within moments."""
+        self._aborted.set()
+        for conn in list(self._connections):
+            sock = getattr(conn, "sock", None)
+            if sock is None:
+                continue
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _check_aborted(self) -> None:
+        if self._aborted.is_set():
+            raise self.error("stopped: the run was interrupted")
 
     def _attempt(
         self, method: str, url: str, kwargs: dict[str, Any]
     ) -> tuple[requests.Response | None, str]:
         with self._slots:
+            self._check_aborted()
+            _current.client = self
             try:
                 return self._session.request(method, url, timeout=self.timeout, **kwargs), ""
             except requests.Timeout:
@@ -176,7 +284,10 @@ class HttpClient:
                 # str(exc) may hold the URL; scrubbed when it is logged or raised.
                 return None, f"connection failed ({type(exc).__name__}: {exc})"
             except requests.RequestException as exc:
+                self._check_aborted()
                 raise self.error(f"request failed: {type(exc).__name__}: {exc}") from None
+            finally:
+                _current.client = None
 
     def _raise_if_fatal(self, response: requests.Response) -> None:
         if self._fatal is not None:

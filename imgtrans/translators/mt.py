@@ -18,7 +18,7 @@ from imgtrans.options import TranslatorOptions
 from imgtrans.translators import langs
 from imgtrans.translators.base import ContextPair, Translation, Translator
 from imgtrans.translators.glossary import Glossary
-from imgtrans.translators.http import HttpClient, RetryPolicy, error_detail
+from imgtrans.translators.http import ContentRejected, HttpClient, RetryPolicy, error_detail
 
 GlossaryMode = Literal["none", "native", "markup", "tokens"]
 
@@ -103,10 +103,31 @@ class MTTranslator(Translator):
                 reason = f"text longer than {self.name}'s limit of {self.max_chars} characters"
                 results[todo[group[0]]] = Translation(None, reason)
                 continue
-            outs = self._send([sent[j] for j in group], source, target, context, mode)
+            outs = self._send_or_split(sent, group, (source, target, context, mode))
             for j, out in zip(group, outs, strict=True):
-                results[todo[j]] = self._finish(out, mode, tokens[j])
+                results[todo[j]] = (
+                    out if isinstance(out, Translation) else self._finish(out, mode, tokens[j])
+                )
         return [r if r is not None else Translation(None, "not translated") for r in results]
+
+    def _send_or_split(
+        self,
+        sent: list[str],
+        group: list[int],
+        how: tuple[str, str, Sequence[ContextPair], GlossaryMode],
+    ) -> list[str | Translation]:
+        """``_send`` the texts ``group`` of ``sent``; when the API refuses the content, halve
+        the group until the texts at fault are alone: they fail, the others are translated."""
+        try:
+            return list(self._send([sent[j] for j in group], *how))
+        except ContentRejected as exc:
+            if len(group) == 1:
+                self.http.gave_up_on_text(str(exc))
+                return [Translation(None, str(exc))]
+            half = len(group) // 2
+            return self._send_or_split(sent, group[:half], how) + self._send_or_split(
+                sent, group[half:], how
+            )
 
     def _protect(self, texts: list[str], mode: GlossaryMode) -> tuple[list[str], list[list[str]]]:
         if mode == "tokens":
@@ -133,6 +154,8 @@ class MTTranslator(Translator):
         """POST, check the status, pull ``n`` translations out of the JSON with ``extract``."""
         response = self.http.request("POST", url, **kwargs)
         if response.status_code != 200:
+            if rejected := self.http.rejected(response):
+                raise rejected
             raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
         try:
             out = extract(response.json())
@@ -144,3 +167,6 @@ class MTTranslator(Translator):
 
     def close(self) -> None:
         self.http.close()
+
+    def abort(self) -> None:
+        self.http.abort()

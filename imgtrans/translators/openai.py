@@ -25,7 +25,13 @@ from imgtrans.options import TranslatorOptions
 from imgtrans.translators import langs, llm
 from imgtrans.translators.base import ContextPair, Translation, Translator
 from imgtrans.translators.glossary import Glossary
-from imgtrans.translators.http import HttpClient, RetryPolicy, error_detail, secret_from_env
+from imgtrans.translators.http import (
+    ContentRejected,
+    HttpClient,
+    RetryPolicy,
+    error_detail,
+    secret_from_env,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +142,13 @@ class OpenAITranslator(Translator):
                     i: Translation(None, "gave up: too many failed requests") for i in pending
                 }
             page.budget -= 1
-            answer = self._ask(pending, page)
+            try:
+                answer = self._ask(pending, page)
+            except ContentRejected as exc:  # split below to find the texts at fault
+                reasons = dict.fromkeys(pending, str(exc))
+                if len(pending) == 1:
+                    self.http.gave_up_on_text(str(exc))
+                break
             if answer.truncated:
                 reasons = dict.fromkeys(pending, "answer cut off (finish_reason length)")
                 break
@@ -182,6 +194,8 @@ class OpenAITranslator(Translator):
                 return self._read(response)
             dropped = self._drop_rejected(response, body)
             if not dropped:
+                if rejected := self.http.rejected(response):
+                    raise rejected
                 raise self.http.error(f"HTTP {response.status_code}: {error_detail(response)}")
 
     def _drop_rejected(self, response: requests.Response, body: dict[str, Any]) -> bool:
@@ -212,3 +226,6 @@ class OpenAITranslator(Translator):
 
     def close(self) -> None:
         self.http.close()
+
+    def abort(self) -> None:
+        self.http.abort()
