@@ -349,7 +349,7 @@ class _Found:
         if not carved or not out.exists():
             return False
         doc = sidecar.read(job.sidecar)
-        return doc is None or (doc.get("output") or {}).get("path") != out.name
+        return doc is None or (doc.get("output") or {}).get("path") != sidecar.safe_text(out.name)
 
     def _input_at(self, path: Path) -> Path | None:
         """The input root ``path`` lies in (outside any output folder carved out of it)."""

@@ -32,7 +32,7 @@ def named_files(path: Path, doc: dict[str, Any]) -> list[Path]:
     for key in ("path", "clean"):
         name = output.get(key)
         if isinstance(name, str) and name and "/" not in name and name not in (".", ".."):
-            found.append(path.parent / name)
+            found.append(path.parent / sidecar.real_text(name))
     return found
 
 

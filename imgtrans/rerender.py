@@ -61,7 +61,7 @@ def inside(folder: Path, name: object, what: str) -> Path:
     if not isinstance(name, str) or not name or "\x00" in name:
         raise PageError("bad_sidecar", f"{what}: not a file name: {name!r}")
     root = folder.resolve()
-    path = (root / name).resolve()
+    path = (root / sidecar.real_text(name)).resolve()
     if path.parent != root and root not in path.parents:
         raise PageError("path_escape", f"{what} {name!r} points outside {root}: refused")
     return path

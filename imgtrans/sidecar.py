@@ -79,6 +79,36 @@ def block_json(block: TextBlock) -> dict[str, Any]:
     return BlockRecord.of(block).model_dump(mode="json")
 
 
+# Names that are not UTF-8 reach Python as lone surrogates (U+DC80..U+DCFF, one per
+# undecodable byte: ``os.fsdecode``), which pydantic refuses. Inside the sidecar models they
+# travel as characters of a private-use block (U+10FD80..U+10FDFF); on disk they are the
+# JSON escapes of the surrogates (``\\udce9``), so ``os.fsencode`` of the string that
+# ``json.loads`` gives back returns the original bytes.
+_SURROGATE, _PRIVATE = 0xDC80, 0x10FD80
+_TO_PRIVATE = {_SURROGATE + i: _PRIVATE + i for i in range(128)}
+_TO_SURROGATE = {v: k for k, v in _TO_PRIVATE.items()}
+
+
+def safe_text(text: str) -> str:
+    """``text`` with the surrogates of undecodable name bytes made model-safe."""
+    return text.translate(_TO_PRIVATE)
+
+
+def real_text(text: str) -> str:
+    """The inverse of :func:`safe_text`: a name as the file system has it."""
+    return text.translate(_TO_SURROGATE)
+
+
+def _deep(value: Any, convert: Any) -> Any:
+    if isinstance(value, str):
+        return convert(value)
+    if isinstance(value, dict):
+        return {k: _deep(v, convert) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep(v, convert) for v in value]
+    return value
+
+
 def page_record(
     page: Page,
     run: RunInfo,
@@ -89,14 +119,14 @@ def page_record(
     """The sidecar of one page (``status`` ok/failed/skipped)."""
     return Sidecar(
         source=SourceRecord(
-            path=page.rel_path, sha256=page.sha256, width=page.width, height=page.height
+            path=safe_text(page.rel_path), sha256=page.sha256, width=page.width, height=page.height
         ),
         output=output,
         source_lang=page.source_lang or run.source_lang,
         target_lang=run.target_lang,
         status=status,
-        error=None if error is None else ErrorRecord(kind=error[0], message=error[1]),
-        notes=list(page.notes),
+        error=None if error is None else ErrorRecord(kind=error[0], message=safe_text(error[1])),
+        notes=[safe_text(note) for note in page.notes],
         blocks=[BlockRecord.of(b) for b in page.blocks],
         run=run.record(),
     )
@@ -110,7 +140,7 @@ def page_json(
     error: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The sidecar document of one page, as JSON types."""
-    output = None if output_rel is None else OutputRecord(path=output_rel)
+    output = None if output_rel is None else OutputRecord(path=safe_text(output_rel))
     return page_record(page, run, output, status, error).to_json()
 
 
@@ -119,12 +149,12 @@ def failed_json(
 ) -> dict[str, Any]:
     """Sidecar for an input that failed before it became a page."""
     return Sidecar(
-        source=SourceRecord(path=rel_path, sha256=sha256, width=None, height=None),
+        source=SourceRecord(path=safe_text(rel_path), sha256=sha256, width=None, height=None),
         output=None,
         source_lang=run.source_lang,
         target_lang=run.target_lang,
         status="failed",
-        error=ErrorRecord(kind=kind, message=message),
+        error=ErrorRecord(kind=kind, message=safe_text(message)),
         blocks=[],
         run=run.record(),
     ).to_json()
@@ -265,6 +295,7 @@ def write(path: Path, doc: dict[str, Any], seal: bool = True) -> None:
     edits)."""
     if seal:
         doc = {**doc, SEAL: content_sha256(doc)}
+    doc = _deep(doc, real_text)
     atomic_write_bytes(path, dumps(doc, indent=1).encode("utf-8") + b"\n")
 
 
@@ -291,7 +322,7 @@ def read_checked(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(doc, dict) or doc.get("schema_version") not in READABLE_VERSIONS:
         versions = ", ".join(map(str, READABLE_VERSIONS))
         return None, f"is not an imgtrans sidecar of schema version {versions}"
-    return doc, None
+    return _deep(doc, safe_text), None
 
 
 def load(path: Path) -> Sidecar:

@@ -56,8 +56,8 @@ class Write:
                 clean = None
                 if self.keep_clean and page.clean is not None:
                     write_image(clean_path(job.output), page.clean, None)
-                    clean = clean_path(job.output).name
-                output = sidecar.OutputRecord(path=job.output.name, clean=clean)
+                    clean = sidecar.safe_text(clean_path(job.output).name)
+                output = sidecar.OutputRecord(path=sidecar.safe_text(job.output.name), clean=clean)
             doc = sidecar.page_record(page, self.run, output, "ok")
             sidecar.write(job.sidecar, doc.to_json())
         except OSError as exc:
