@@ -361,7 +361,11 @@ def execute(
     if options.executor == "ray":
         from imgtrans.ray_executor import RayExecutor
 
-        return RayExecutor(mode, stages, options, run, progress, wrap).run(plan)
+        result = RayExecutor(mode, stages, options, run, progress, wrap).run(plan)
+        if summary is None:
+            return result
+        vars(summary).update(vars(result))  # the caller's summary (--json) holds the counts
+        return summary
     if wrap is not None:
         stages = stages.wrap(wrap)
     return Pipeline(stages, options, run, progress, summary).run(plan)

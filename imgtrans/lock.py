@@ -1,16 +1,20 @@
-"""One run at a time per output folder: a lock file ``.imgtrans.lock`` in each output root.
+"""One run at a time per output folder: a lock per output root.
 
 A second run on the same output tree (cron firing again before the last run ended) would
 redo every page the first one has not finished, doubling API calls, and both would write
 the same files. It exits at once with :class:`OutputLocked` instead, or with ``--wait``
 waits for the first to finish (and then skips what that one did). The lock is an OS lock
 on the file (``filelock``): it is released when the process ends, however it ends, so a
-run killed outright never leaves a stale lock behind.
+run killed outright never leaves a stale lock behind. The lock files live in the cache
+folder (``locks/<sha256 of the output root's path>.lock``), not in the output tree, which
+holds only outputs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -22,7 +26,13 @@ from imgtrans.sidecar import current_umask
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = ".imgtrans.lock"
+
+def lock_path(root: Path) -> Path:
+    """The lock file of the output root ``root`` (an absolute path)."""
+    from imgtrans.translators.cache import default_cache_dir
+
+    digest = hashlib.sha256(os.fsencode(str(root))).hexdigest()
+    return default_cache_dir() / "locks" / f"{digest}.lock"
 
 
 @contextmanager
@@ -36,7 +46,7 @@ def output_locks(roots: Iterable[Path], wait: bool = False) -> Iterator[None]:
                 if not wait:
                     raise OutputLocked(
                         f"{root} is being written by another imgtrans run (it holds "
-                        f"{root / LOCK_NAME}); rerun when it has finished, or add --wait"
+                        f"{lock_path(root)}); rerun when it has finished, or add --wait"
                     )
                 log.warning("waiting for the other imgtrans run writing %s to finish", root)
                 lock.acquire()
@@ -55,10 +65,12 @@ def _try_acquire(lock: FileLock, root: Path) -> bool:
 
 
 def _lock(root: Path) -> FileLock:
+    path = lock_path(root)
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(
-            f"output folder {root} cannot be created: {exc.strerror or exc}"
+            f"the lock folder {path.parent} cannot be created: {exc.strerror or exc} "
+            "(set IMGTRANS_CACHE_DIR)"
         ) from None
-    return FileLock(root / LOCK_NAME, mode=0o666 & ~current_umask(), thread_local=False)
+    return FileLock(path, mode=0o666 & ~current_umask(), thread_local=False)
