@@ -51,6 +51,7 @@ class Summary:
     failed: int = 0
     blocks: int = 0
     overflow: int = 0
+    kept: int = 0  # blocks left as they were (no legible size fits even past their area)
     untranslated: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
@@ -369,6 +370,7 @@ class Pipeline:
             for status, path in result.blocks:
                 self.summary.blocks += 1
                 self.summary.overflow += status == "overflow"
+                self.summary.kept += status == "kept"
                 self.summary.untranslated += status == "untranslated"
                 if path:
                     self.summary.inpaint_paths[path] = self.summary.inpaint_paths.get(path, 0) + 1
