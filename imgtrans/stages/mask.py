@@ -17,7 +17,7 @@ the image.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -214,3 +214,13 @@ def stroke_mask(page: Page, dilate: int) -> np.ndarray:
 def mask(pages: list[Page], options: MaskOptions) -> list[Page]:
     """Fill ``page.mask`` for every page (needs ``page.blocks`` from the ocr stage)."""
     return [replace(page, mask=stroke_mask(page, options.dilate)) for page in pages]
+
+
+@dataclass(frozen=True)
+class Mask:
+    """The mask stage as a callable ``list[Page] -> list[Page]``."""
+
+    options: MaskOptions = MaskOptions()
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return mask(pages, self.options)

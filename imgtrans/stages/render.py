@@ -73,6 +73,17 @@ def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[
     return [_render_page(page, options, target_lang, chain) for page in pages]
 
 
+@dataclass(frozen=True)
+class Render:
+    """The render stage as a picklable callable ``list[Page] -> list[Page]``."""
+
+    options: RenderOptions
+    target_lang: str
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return render(pages, self.options, self.target_lang)
+
+
 @dataclass
 class _Work:
     """One page being lettered: the output drawn into in place, and what the fallbacks
