@@ -114,6 +114,7 @@ def stage_pass(paths: list[Path], store: Store, tm: dict[str, str], inpainter: s
     from imgtrans import sidecar
     from imgtrans.options import MaskOptions, RenderOptions
     from imgtrans.output import encode
+    from imgtrans.stages import apply_translations
     from imgtrans.stages.mask import mask as mask_stage
     from imgtrans.stages.preprocess import load_page
     from imgtrans.stages.render import render
@@ -140,7 +141,7 @@ def stage_pass(paths: list[Path], store: Store, tm: dict[str, str], inpainter: s
         lap("mask")
         [page] = engines["inpainter"]([page])
         lap("inpaint")
-        page = translate_page(page, translator, TARGET)
+        page = apply_translations(page, translate_page(page, translator, TARGET))
         lap("translate")
         [page] = render([page], RenderOptions(), TARGET)
         lap("render")
@@ -156,8 +157,15 @@ def stage_pass(paths: list[Path], store: Store, tm: dict[str, str], inpainter: s
 
 def pipeline_child(args: argparse.Namespace) -> None:
     """In a fresh process: the real Pipeline over ``args.inputs``, models replayed."""
+    from imgtrans.api import plan_run
     from imgtrans.options import InpaintOptions, RunOptions
     from imgtrans.pipeline import Pipeline
+    from imgtrans.stages import Stages
+    from imgtrans.stages.mask import Mask
+    from imgtrans.stages.preprocess import Load
+    from imgtrans.stages.render import Render
+    from imgtrans.stages.translate import Translate
+    from imgtrans.stages.write import Write
 
     store = Store(args.store)
     engines = build_engines(store, args.inpainter, args.batch_size)
@@ -170,19 +178,24 @@ def pipeline_child(args: argparse.Namespace) -> None:
         inpaint=InpaintOptions(inpainter=args.inpainter),
     )
     tm = read_tm(args.tm) if args.tm else {}
-    pipeline = Pipeline(
-        options,
-        engines["ocr"],
-        FillTranslator(tm),
-        engines["inpainter"],
-        run_info(engines["ocr"], engines["inpainter"]),
+    run = run_info(engines["ocr"], engines["inpainter"])
+    stages = Stages(
+        load=Load(options.max_pixels),
+        ocr=engines["ocr"],
+        mask=Mask(options.mask),
+        translate=Translate(FillTranslator(tm), TARGET),
+        inpaint=engines["inpainter"],
+        render=Render(options.render, TARGET),
+        write=Write(run, image=True),
     )
+    plan = plan_run([args.inputs], options, TARGET, True)
+    pipeline = Pipeline(stages, options, run)
     self0, kids0 = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     wall = time.perf_counter()
-    summary = pipeline.run([args.inputs])
+    summary = pipeline.run(plan)
     wall = time.perf_counter() - wall
     self1, kids1 = (
         resource.getrusage(resource.RUSAGE_SELF),

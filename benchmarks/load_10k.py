@@ -120,17 +120,13 @@ def generate(folder: Path, n: int) -> None:
 
 
 def run(src: Path, out: Path, tm: Path, jobs: int, batch: int, sampler: Sampler) -> object:
-    import imgtrans.api as api
+    from imgtrans import RunOptions, TranslatorOptions, translate_images
 
-    options = api.build_options(
-        to="ko", source="auto", translator="tm", tm=tm, output=out, glossary=None,
-        api_base=None, model=None, context_pages=0, cache=True, system_prompt=None,
-        inpainter="opencv", compile_model=False, fonts=(), direction="auto", fmt="same",
-        batch_size=batch, jobs=jobs, device="cpu", overwrite=False, fail_fast=False,
-        keep_clean=False, max_pixels=400_000_000,
+    options = RunOptions(
+        target_lang="ko", output=out, batch_size=batch, jobs=jobs, device="cpu",
+        inpaint={"inpainter": "opencv"}, translator=TranslatorOptions(name="tm", tm=tm),
     )  # fmt: skip
-    api._progress = lambda console: sampler  # the real run path, our progress hook
-    return api.run_translate([src], options, None, lambda device: "cpu")
+    return translate_images([src], options, progress=sampler)  # the real run path
 
 
 def main() -> None:

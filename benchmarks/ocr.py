@@ -9,7 +9,7 @@ ONNX files inside the installed rapidocr wheel, on onnxruntime's CPU provider wi
 default thread count. One run prints, on the synthetic corpus of benchmarks/corpus.py:
 
 - imgtrans as users run it: the CLI in a subprocess (cold: interpreter, imports, models,
-  worker pool), and in-process through ``imgtrans.api.run_ocr`` split into model loading and
+  worker pool), and in-process through ``imgtrans.ocr_images`` split into model loading and
   processing (steady state);
 - rapidocr: ``RapidOCR()`` plus its first call (startup: it loads models lazily), then every
   image once (steady state);
@@ -105,14 +105,14 @@ def run_cli(corpus: Corpus, out: Path, batch: int, jobs: int, device: str) -> fl
 def run_api(
     corpus: Corpus, out: Path, batch: int, jobs: int, device: str, profile: bool = False
 ) -> tuple[float, float]:
-    """``imgtrans.api.run_ocr`` in this process -> (total s, model-loading s).
+    """``imgtrans.ocr_images`` in this process -> (total s, model-loading s).
 
     Model loading (``make_backend``: the onnxruntime or torch sessions, and
     ``OcrEngine.__init__``: dictionary, checksums) is timed by wrapping both from the outside:
     benchmark instrumentation only, imgtrans itself is not changed.
     """
     import imgtrans.stages.ocr as ocr_stage
-    from imgtrans.api import run_ocr
+    from imgtrans import RunOptions, ocr_images
 
     loaded: list[float] = []
     original_init, original_backend = ocr_stage.OcrEngine.__init__, ocr_stage.make_backend
@@ -134,10 +134,8 @@ def run_api(
         start = time.perf_counter()
         if prof:
             prof.enable()
-        summary = run_ocr(
-            [corpus.image_dir], out, source="auto", batch_size=batch, jobs=jobs,
-            device=device, overwrite=True,
-        )  # fmt: skip
+        options = RunOptions(output=out, batch_size=batch, jobs=jobs, device=device, overwrite=True)
+        summary = ocr_images([corpus.image_dir], options)
         if prof:
             prof.disable()
         total = time.perf_counter() - start

@@ -6,13 +6,13 @@
 
 Generates the corpus of benchmarks/corpus.py, then runs ``imgtrans translate --to ko`` with
 the translation-memory translator (the corpus's ``tm.tsv`` holds every block text, so
-translation costs nothing) through ``imgtrans.api.run_translate``, in a fresh child process
+translation costs nothing) through ``imgtrans.translate_images``, in a fresh child process
 per configuration (so peak RSS and model loading are per configuration). It prints:
 
 - wall time, images/s and seconds per image end to end, with setup (model loading) apart;
   a spread is one image holding two manga pages, so s/page is half of s/image for spreads;
 - per-stage ms per image: setup, load (decode + hash), ocr, mask, inpaint, translate,
-  render+write. Stages in the worker pool or in threads overlap, so they can sum to more
+  render, write. Stages in the worker pool or in threads overlap, so they can sum to more
   than the wall time;
 - GPU utilisation sampled every 50 ms (pynvml if importable, else nvidia-smi, else n/a),
   peak VRAM (``torch.cuda.max_memory_allocated``), peak RSS of the main process and of the
@@ -24,10 +24,9 @@ with ``--compare``: at ``--jobs 1`` every stage runs there). ``--inpainter lama-
 builds LaMa with random weights (timing only: the images are garbage) when this checkout has
 ``imgtrans.models.lama_runner``.
 
-Per-stage timing wraps imgtrans's stage callables from the outside (monkeypatching
-``imgtrans.pipeline.load_job``, ``mask_stage``, ``translate_page``, ``finish_page``,
-``OcrEngine.__call__``, ``Inpainter.__call__``): benchmark instrumentation only, imgtrans is
-not changed. Worker processes append their timings to files in a directory named by an
+Per-stage timing wraps every stage from the outside, through the API's ``wrap=`` (and the
+model builders ``imgtrans.api.make_*`` for setup): benchmark instrumentation only, imgtrans
+is not changed. Worker processes append their timings to files in a directory named by an
 environment variable, which spawned workers inherit.
 """
 
@@ -35,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import importlib
 import json
 import logging
 import os
@@ -48,6 +46,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +56,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 from corpus import make_corpus  # noqa: E402
 
 TIMES_ENV = "IMGTRANS_BENCH_TIMES"
-STAGES = ("setup", "load", "ocr", "mask", "inpaint", "translate", "render+write")
+STAGES = ("setup", "load", "ocr", "mask", "inpaint", "translate", "render", "write")
 RESULT_TAG = "BENCH_RESULT "
 RANDOM_LAMA_WARNING = (
     "!!! LaMa with RANDOM weights: for timing only, the output images are garbage !!!"
 )
-
-_ORIGINALS: dict[str, Callable[..., Any]] = {}  # filled in the configuration's main process
 
 
 def _record(stage: str, seconds: float) -> None:
@@ -73,27 +70,38 @@ def _record(stage: str, seconds: float) -> None:
             fh.write(f"{stage}\t{seconds:.6f}\n")
 
 
-def _pipeline_fn(name: str) -> Callable[..., Any]:
-    """The original imgtrans.pipeline function (in a spawned worker nothing is patched)."""
-    return _ORIGINALS.get(name) or getattr(importlib.import_module("imgtrans.pipeline"), name)
+@dataclass(frozen=True)
+class Timed:
+    """A stage wrapped from outside (``imgtrans`` API ``wrap=``): appends its seconds to a
+    per-process file. Module level, so it pickles into the spawned workers."""
+
+    stage: Any
+    name: str
+
+    def __call__(self, items: list[Any]) -> Any:
+        start = time.perf_counter()
+        try:
+            return self.stage(items)
+        finally:
+            _record(self.name, time.perf_counter() - start)
 
 
-def timed_load_job(*args: Any, **kwargs: Any) -> Any:
-    """Worker-side wrapper of ``imgtrans.pipeline.load_job`` (picklable: module level)."""
-    start = time.perf_counter()
-    try:
-        return _pipeline_fn("load_job")(*args, **kwargs)
-    finally:
-        _record("load", time.perf_counter() - start)
+def timed(name: str, stage: Any) -> Any:
+    """The ``wrap`` of a benchmark run: every stage timed."""
+    return Timed(stage, name)
 
 
-def timed_finish_page(*args: Any, **kwargs: Any) -> Any:
-    """Worker-side wrapper of ``imgtrans.pipeline.finish_page``."""
-    start = time.perf_counter()
-    try:
-        return _pipeline_fn("finish_page")(*args, **kwargs)
-    finally:
-        _record("render+write", time.perf_counter() - start)
+def install_timers() -> list[str]:
+    """Time model loading (setup) by wrapping the builders; returns names not found."""
+    import imgtrans.api as api
+
+    missing = []
+    for name in ("make_ocr", "make_inpainter", "make_translate"):
+        if hasattr(api, name):
+            setattr(api, name, _timed(getattr(api, name), "setup"))
+        else:
+            missing.append(f"imgtrans.api.{name}")
+    return missing
 
 
 def _timed(fn: Callable[..., Any], stage: str) -> Callable[..., Any]:
@@ -105,39 +113,6 @@ def _timed(fn: Callable[..., Any], stage: str) -> Callable[..., Any]:
             _record(stage, time.perf_counter() - start)
 
     return wrapper
-
-
-def install_timers() -> list[str]:
-    """Wrap the stage callables; returns the names that could not be found (skipped)."""
-    import imgtrans.api as api
-    import imgtrans.pipeline as pl
-    import imgtrans.stages.inpaint as inpaint
-    import imgtrans.stages.ocr as ocr
-
-    missing = []
-    for name, fn in (("load_job", timed_load_job), ("finish_page", timed_finish_page)):
-        if hasattr(pl, name):
-            _ORIGINALS[name] = getattr(pl, name)
-            setattr(pl, name, fn)
-        else:
-            missing.append(f"imgtrans.pipeline.{name}")
-    for module, name, stage in (
-        (pl, "mask_stage", "mask"),
-        (pl, "translate_page", "translate"),
-        (ocr, "make_backend", "setup"),
-        (api, "make_inpainter", "setup"),
-    ):
-        if hasattr(module, name):
-            setattr(module, name, _timed(getattr(module, name), stage))
-        else:
-            missing.append(f"{module.__name__}.{name}")
-    for cls, name, stage in (
-        (ocr.OcrEngine, "__call__", "ocr"),
-        (ocr.OcrEngine, "__init__", "setup"),
-        (inpaint.Inpainter, "__call__", "inpaint"),
-    ):
-        setattr(cls, name, _timed(getattr(cls, name), stage))
-    return missing
 
 
 def use_random_lama() -> bool:
@@ -232,7 +207,7 @@ def _resolve_device(device: str) -> str:
 
 def run_config(cfg: dict[str, Any]) -> dict[str, Any]:
     """One configuration in this (child) process -> its measurements."""
-    from imgtrans.api import run_translate
+    from imgtrans import translate_images
     from imgtrans.options import InpaintOptions, OcrOptions, RunOptions, TranslatorOptions
 
     times_dir = Path(tempfile.mkdtemp(prefix="imgtrans-bench-times-"))
@@ -261,7 +236,7 @@ def run_config(cfg: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     if prof:
         prof.enable()
-    summary = run_translate([Path(cfg["images"])], options, None, _resolve_device)
+    summary = translate_images([Path(cfg["images"])], options, wrap=timed)
     if prof:
         prof.disable()
     wall = time.perf_counter() - start

@@ -30,7 +30,8 @@ Per page and in total it reports (``blocks`` = blocks to translate, each given a
   is written in the source's script (an English page at ``--to en``);
 - ``outside``: blocks with drawn pixels outside every lettering area;
 - ``on_ink``: blocks whose drawn pixels land on ink left in the erased image (pixels far
-  from the block's background colour: strokes not erased, artwork) for more than 3 %;
+  from the block's background colour: strokes not erased, artwork) for more than 3 %
+  (not counting what is drawn on an ``overflow`` block's backing, which covers the ink);
 - ``letter_ms``: CPU ms of the render stage for the page.
 
 ``--out DIR`` writes each output image (JPEG) and its sidecar for looking at. ``--cache DIR``
@@ -218,7 +219,7 @@ def word_fragments(block: TextBlock, counts: Counts) -> None:
     if render is None or not render.lines or block.translation is None:
         return
     words = {_clean_token(w) for w in block.translation.split()}
-    split_words = {_clean_token(w) for w in getattr(render, "split_words", ())}
+    split_words = {_clean_token(w) for w in render.split_words}
     for line in render.lines:
         for token in line.split():
             counts.tokens += 1
@@ -271,6 +272,9 @@ def placement(page: Page, counts: Counts) -> None:
         if (drawn[sl] & ~union[sl]).sum() >= 5:
             counts.outside += 1
         glyphs = drawn & area
+        if b.render.backing is not None:  # lettered on a plate: the ink under it is covered
+            k = b.render.backing
+            glyphs[k.y0 : k.y1, k.x0 : k.x1] = False
         n = int(glyphs.sum())
         if n:
             bg = np.array(b.style.background_color, np.int16)

@@ -1,15 +1,22 @@
-"""The Python API behind the CLI: build options, load models once, run the pipeline."""
+"""The Python API behind the CLI: plan a run, build its stages, hand both to an executor.
+
+``translate_images``, ``ocr_images`` and ``render_outputs`` are three modes of the same
+executor: the same :class:`Summary`, progress, worker pool and ``fail_fast``. Every option
+has a default; the device is resolved here. ``wrap`` wraps every stage from the outside
+(timing in benchmarks, fault injection and fakes in tests): ``wrap(name, stage) -> stage``.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from imgtrans import __version__
+from imgtrans import __version__, archive
+from imgtrans.discover import check_writable, discover, resume
 from imgtrans.errors import MissingModelError, UsageError
 from imgtrans.options import (
     InpaintOptions,
@@ -18,32 +25,39 @@ from imgtrans.options import (
     RunOptions,
     TranslatorOptions,
 )
-from imgtrans.pipeline import Pipeline, Summary
+from imgtrans.pipeline import Pipeline, Plan, Summary
+from imgtrans.progress import Progress
 from imgtrans.sidecar import RunInfo
+from imgtrans.stages import Stages
 
 log = logging.getLogger(__name__)
+
+Wrap = Callable[[str, Any], Any]
+OCR_TARGET = "none"  # target_lang of OCR-only sidecars
 
 
 def build_options(
     *, to: str, source: str, translator: str | None, tm: Path | None, **kw: Any
 ) -> RunOptions:
     """CLI flag values -> one frozen :class:`RunOptions` (UsageError on bad values)."""
-    try:
-        options = RunOptions(
-            target_lang=to,
-            output=kw["output"],
-            format=kw["fmt"],
-            overwrite=kw["overwrite"],
-            batch_size=kw["batch_size"],
-            jobs=kw["jobs"],
-            device=kw["device"],
-            fail_fast=kw["fail_fast"],
-            max_pixels=kw["max_pixels"],
-            max_archive_bytes=kw.get("max_archive_bytes", 4 * 1024**3),
-            keep_clean=kw["keep_clean"],
-            ocr=OcrOptions(source_lang=source, sfx=kw.get("sfx", "keep")),
-            inpaint=InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
-            translator=TranslatorOptions(
+    options = options_from(
+        {
+            "target_lang": to,
+            "output": kw["output"],
+            "format": kw["fmt"],
+            "overwrite": kw["overwrite"],
+            "batch_size": kw["batch_size"],
+            "jobs": kw["jobs"],
+            "device": kw["device"],
+            "fail_fast": kw["fail_fast"],
+            "max_pixels": kw["max_pixels"],
+            "max_archive_bytes": kw.get("max_archive_bytes", 4 * 1024**3),
+            "keep_clean": kw["keep_clean"],
+            "executor": kw.get("executor", "local"),
+            "ray_address": kw.get("ray_address"),
+            "ocr": OcrOptions(source_lang=source, sfx=kw.get("sfx", "keep")),
+            "inpaint": InpaintOptions(inpainter=kw["inpainter"], compile=kw["compile_model"]),
+            "translator": TranslatorOptions(
                 name=translator or "auto",
                 tm=tm,
                 api_base=kw["api_base"],
@@ -54,15 +68,22 @@ def build_options(
                 system_prompt=kw["system_prompt"],
                 ct2_model=kw.get("ct2_model"),
             ),
-            render=RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
-        )
+            "render": RenderOptions(fonts=kw["fonts"], direction=kw["direction"]),
+        }
+    )
+    return resolve_auto(options)
+
+
+def options_from(values: dict[str, Any]) -> RunOptions:
+    """:class:`RunOptions` from plain values; :class:`UsageError` naming each bad one."""
+    try:
+        return RunOptions.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise UsageError(f"invalid options: {problems}") from None
-    return _resolve_auto(options)
 
 
-def _resolve_auto(options: RunOptions) -> RunOptions:
+def resolve_auto(options: RunOptions) -> RunOptions:
     """``--translator auto`` (the default) -> the first configured backend, said once."""
     if options.translator.name != "auto":
         return options
@@ -83,11 +104,19 @@ def build_render_options(fonts: tuple[Path, ...], direction: str) -> RenderOptio
         raise UsageError(f"invalid options: {exc.errors()[0]['msg']}") from None
 
 
-def prepare_device(device: str) -> str:
-    """Log the device once; on CUDA allow TF32 (LaMa runs 2.5x slower without it, measured)."""
-    if device == "cuda":
-        import torch
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when torch sees a GPU, else cpu; ``cuda`` without one is an error
+    (never a silent fallback). Logged once; on CUDA TF32 is allowed (LaMa runs 2.5x
+    slower without it, measured)."""
+    import torch
 
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    elif device == "cuda" and not torch.cuda.is_available():
+        raise UsageError(
+            "--device cuda: no CUDA GPU is available to torch (use --device cpu or auto)"
+        )
+    if device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         log.info("device: cuda (%s)", torch.cuda.get_device_name(0))
@@ -122,77 +151,176 @@ def make_inpainter(options: InpaintOptions, device: str) -> Any:
     return Inpainter(options, lama)
 
 
-def run_translate(
-    inputs: list[Path],
-    options: RunOptions,
-    console: Any | None,
-    resolve_device: Callable[[str], str],
-) -> Summary:
-    """Run ``imgtrans translate``; ``console`` (rich) draws a progress bar when given."""
-    from imgtrans.config import load_dotenv_file
+def make_ocr(options: RunOptions, device: str) -> Any:
+    """The OCR engine (models loaded) for ``options`` on ``device``."""
     from imgtrans.stages.ocr import OcrEngine, make_backend
-    from imgtrans.stages.render import font_chain
+
+    return OcrEngine(options.ocr, make_backend(device), batch_size=options.batch_size)
+
+
+def make_translate(options: RunOptions) -> Any:
+    """The translate stage (translator built and checked for the language pair)."""
+    from imgtrans.config import load_dotenv_file
+    from imgtrans.stages.translate import Translate
     from imgtrans.translators import build_translator
 
     load_dotenv_file()
-    device = prepare_device(resolve_device(options.device))
-    font_chain(options.render, options.target_lang)  # fail before any work if fonts are missing
     translator = build_translator(options.translator)
-    translator.check_pair(options.ocr.source_lang, options.target_lang)
-    engine = OcrEngine(options.ocr, make_backend(device), batch_size=options.batch_size)
-    inpainter = make_inpainter(options.inpaint, device)
-    run = RunInfo(
+    try:
+        translator.check_pair(options.ocr.source_lang, options.target_lang)
+    except BaseException:
+        translator.close()
+        raise
+    return Translate(translator, options.target_lang, options.translator.context_pages)
+
+
+def run_info(
+    options: RunOptions, models: dict[str, str], translator: str, inpainter: str
+) -> RunInfo:
+    return RunInfo(
         version=__version__,
-        models=dict(engine.models),
-        translator=translator.describe(),
+        models=dict(models),
+        translator=translator,
         options_sha256=options.fingerprint(),
-        inpainter=inpainter.name,
+        inpainter=inpainter,
         source_lang=options.ocr.source_lang,
         target_lang=options.target_lang,
     )
-    progress = _progress(console)
-    try:
-        return Pipeline(options, engine, translator, inpainter, run, progress).run(inputs)
-    finally:
-        progress.close()
-        translator.close()
 
 
-def _progress(console: Any | None) -> Any:
-    from imgtrans.progress import NullProgress, RichProgress
+def as_paths(inputs: Sequence[str | Path]) -> list[Path]:
+    """Input paths; a file list (:class:`imgtrans.filelist.ListedPaths`) stays one."""
+    if isinstance(inputs, list) and all(isinstance(p, Path) for p in inputs):
+        return inputs
+    return [Path(p) for p in inputs]
 
-    return RichProgress(console) if console is not None else NullProgress()
+
+def plan_run(inputs: list[Path], options: RunOptions, name: str, needs_image: bool) -> Plan:
+    """Discovery and resume: the jobs to run, those finished before, and the problems."""
+    found = discover(inputs, options.output, name, options.format, options.max_archive_bytes)
+    folders = {job.output.parent for job in found.jobs}
+    folders |= {plan.output.parent for plan in found.archives}
+    for root in folders or {options.output or Path.cwd()}:
+        check_writable(root)
+    done = resume(found.jobs, options.fingerprint(), options.overwrite, needs_image)
+    problems = [(str(p.path), p.kind, p.message) for p in found.problems]
+    warnings = [*found.warnings, *((job.rel_path, w) for job, w in done.warnings.items())]
+    return Plan(
+        done.todo,
+        done.skipped,
+        problems,
+        warnings,
+        done.warnings,
+        frozenset(folders),
+        found.archives,
+    )
 
 
-def run_ocr(
-    inputs: list[Path],
-    output: Path,
+def translate_images(
+    inputs: Sequence[str | Path],
+    options: RunOptions | None = None,
     *,
-    source: str,
-    batch_size: int,
-    jobs: int,
-    device: str,
-    overwrite: bool,
+    progress: Progress | None = None,
+    wrap: Wrap | None = None,
 ) -> Summary:
-    """Run ``imgtrans ocr``: sidecars only."""
-    from imgtrans.stages.ocr import OcrEngine, make_backend
+    """Read, translate, erase and re-letter every image under ``inputs`` (files and
+    folders); writes each output image and its sidecar. Returns the run's summary."""
+    from imgtrans.stages import Stages
+    from imgtrans.stages.mask import Mask
+    from imgtrans.stages.preprocess import Load
+    from imgtrans.stages.render import Render, font_chain
+    from imgtrans.stages.write import Write
 
-    options = RunOptions(
-        target_lang="none",
-        output=output,
-        batch_size=batch_size,
-        jobs=jobs,
-        overwrite=overwrite,
-        ocr=OcrOptions(source_lang=source),
+    options = resolve_auto(options or RunOptions())
+    device = resolve_device(options.device)
+    font_chain(options.render, options.target_lang)  # fail before any work if fonts are missing
+    translate = make_translate(options)
+    try:
+        engine = make_ocr(options, device)
+        inpainter = make_inpainter(options.inpaint, device)
+        run = run_info(options, engine.models, translate.translator.describe(), inpainter.name)
+        plan = plan_run(as_paths(inputs), options, options.target_lang, True)
+        stages = Stages(
+            load=Load(options.max_pixels),
+            ocr=engine,
+            mask=Mask(options.mask),
+            translate=translate,
+            inpaint=inpainter,
+            render=Render(options.render, options.target_lang),
+            write=Write(run, image=True, keep_clean=options.keep_clean),
+        )
+        summary = execute("translate", stages, plan, options, run, progress, wrap)
+    finally:
+        translate.close()
+    # Comic archives: a .cbz once all of its pages are done.
+    for path, message in archive.assemble_all(plan.archives):
+        summary.warnings.append({"path": path, "message": message})
+    return summary
+
+
+def ocr_images(
+    inputs: Sequence[str | Path],
+    options: RunOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    wrap: Wrap | None = None,
+) -> Summary:
+    """Only read the text: a sidecar per image (no image) in ``options.output`` (default:
+    ``<input>_ocr`` beside each input)."""
+    from imgtrans.stages import Stages
+    from imgtrans.stages.preprocess import Load
+    from imgtrans.stages.write import Write
+
+    options = (options or RunOptions()).model_copy(update={"target_lang": OCR_TARGET})
+    engine = make_ocr(options, resolve_device(options.device))
+    run = run_info(options, engine.models, "none", "none")
+    plan = plan_run(as_paths(inputs), options, "ocr", False)
+    stages = Stages(load=Load(options.max_pixels), ocr=engine, write=Write(run, image=False))
+    return execute("ocr", stages, plan, options, run, progress, wrap)
+
+
+def render_outputs(
+    targets: Sequence[str | Path],
+    options: RunOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    wrap: Wrap | None = None,
+) -> Summary:
+    """Re-letter output images from their (edited) sidecars: no OCR, no translation.
+    ``targets`` are output folders (searched for ``*.imgtrans.json``) and/or sidecars."""
+    from imgtrans.rerender import LoadForRender, Rewrite, render_jobs
+    from imgtrans.stages import Stages
+
+    options = options or RunOptions()
+    plan = Plan(render_jobs([Path(t) for t in targets]))
+    stages = Stages(
+        load=LoadForRender(options.max_pixels),
+        write=Rewrite(options.render),
+        failed_sidecars=False,
     )
-    engine = OcrEngine(options.ocr, make_backend(prepare_device(device)), batch_size=batch_size)
-    run = RunInfo(
-        version=__version__,
-        models=dict(engine.models),
-        translator="none",
-        options_sha256=options.fingerprint(),
-        inpainter="none",
-        source_lang=source,
-        target_lang="none",
-    )
-    return Pipeline(options, engine, None, None, run).run(inputs)
+    run = run_info(options, {}, "none", "none")
+    summary = execute("render", stages, plan, options, run, progress, wrap)
+    failed = {f["path"] for f in summary.failures}
+    rendered = [job.sidecar for job in plan.jobs if job.rel_path not in failed]
+    for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
+        log.warning("%s", problem)
+    return summary
+
+
+def execute(
+    mode: str,
+    stages: Stages,
+    plan: Plan,
+    options: RunOptions,
+    run: RunInfo,
+    progress: Progress | None,
+    wrap: Wrap | None,
+) -> Summary:
+    """Run ``plan`` through ``stages`` on the executor ``options.executor`` names."""
+    if options.executor == "ray":
+        from imgtrans.ray_executor import RayExecutor
+
+        return RayExecutor(mode, stages, options, run, progress, wrap).run(plan)
+    if wrap is not None:
+        stages = stages.wrap(wrap)
+    return Pipeline(stages, options, run, progress).run(plan)

@@ -26,7 +26,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 
 from imgtrans import __version__
-from imgtrans.errors import ExitCode, ImgtransError, Interrupted, UsageError
+from imgtrans.errors import ExitCode, ImgtransError, Interrupted
 
 app = typer.Typer(
     name="imgtrans",
@@ -93,18 +93,6 @@ def _exit_codes() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _resolve_device(device: str) -> str:
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UsageError(
-            "--device cuda: no CUDA GPU is available to torch (use --device cpu or auto)"
-        )
-    return device
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"imgtrans {__version__}")
@@ -154,6 +142,25 @@ LetterDirection = Annotated[
 ]
 JsonOut = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
+]
+FailFastOpt = Annotated[
+    bool, typer.Option("--fail-fast", help="Stop at the first image that fails.")
+]
+Executor = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="local (this machine: a worker pool and one device) or ray (a Ray cluster; "
+        'pip install "imgtrans[ray]").',
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        envvar="RAY_ADDRESS",
+        help="Ray cluster to join (default: $RAY_ADDRESS, else a local cluster for the run).",
+    ),
 ]
 
 
@@ -263,9 +270,7 @@ def translate(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images whose sidecar says they are done.")
     ] = False,
-    fail_fast: Annotated[
-        bool, typer.Option("--fail-fast", help="Stop at the first image that fails.")
-    ] = False,
+    fail_fast: FailFastOpt = False,
     keep_clean: Annotated[
         bool,
         typer.Option(
@@ -277,6 +282,8 @@ def translate(
         int,
         typer.Option("--max-pixels", help="Refuse images with more pixels (decompression bombs)."),
     ] = 400_000_000,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     max_archive_bytes: Annotated[
         int,
         typer.Option(
@@ -301,7 +308,7 @@ def translate(
     """Read, translate, erase and re-letter the text of every image under INPUTS."""
     _setup_logging(quiet, verbose)
     with _exit_codes():
-        from imgtrans.api import build_options, run_translate
+        from imgtrans.api import build_options, translate_images
         from imgtrans.filelist import inputs_from
 
         paths = inputs_from(inputs or [], files_from, null)
@@ -333,12 +340,26 @@ def translate(
             keep_clean=keep_clean,
             max_pixels=max_pixels,
             max_archive_bytes=max_archive_bytes,
+            executor=executor,
+            ray_address=ray_address,
         )
-        show_bar = not quiet and sys.stderr.isatty()
-        summary = run_translate(paths, options, console if show_bar else None, _resolve_device)
+        with _progress(quiet) as progress:
+            summary = translate_images(paths, options, progress=progress)
         _report(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal and --quiet is off."""
+    from imgtrans.progress import NullProgress, RichProgress
+
+    progress = RichProgress(console) if not quiet and sys.stderr.isatty() else NullProgress()
+    try:
+        yield progress
+    finally:
+        progress.close()
 
 
 def _report(summary: Any, json_out: bool) -> None:
@@ -380,6 +401,9 @@ def ocr(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Redo images already done.")
     ] = False,
+    fail_fast: FailFastOpt = False,
+    executor: Executor = "local",
+    ray_address: RayAddress = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -387,17 +411,23 @@ def ocr(
     """Only read the text: write a sidecar per image (no image), for indexing and evaluation."""
     _setup_logging(quiet, verbose)
     with _exit_codes():
-        from imgtrans.api import run_ocr
+        from imgtrans.api import ocr_images, options_from
 
-        summary = run_ocr(
-            inputs,
-            output,
-            source=source,
-            batch_size=batch_size,
-            jobs=jobs,
-            device=_resolve_device(device),
-            overwrite=overwrite,
+        options = options_from(
+            {
+                "output": output,
+                "batch_size": batch_size,
+                "jobs": jobs,
+                "device": device,
+                "overwrite": overwrite,
+                "fail_fast": fail_fast,
+                "executor": executor,
+                "ray_address": ray_address,
+                "ocr": {"source_lang": source},
+            }
         )
+        with _progress(quiet) as progress:
+            summary = ocr_images(inputs, options, progress=progress)
         _report(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
@@ -411,6 +441,9 @@ def render(
     ],
     font: Fonts = None,
     direction: LetterDirection = "auto",
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core, max 8).")
+    ] = 0,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first sidecar that fails.")
     ] = False,
@@ -421,11 +454,17 @@ def render(
     """Re-letter output images from (edited) sidecars: no OCR, no translation."""
     _setup_logging(quiet, verbose)
     with _exit_codes():
-        from imgtrans.api import build_render_options
-        from imgtrans.rerender import rerender
+        from imgtrans.api import options_from, render_outputs
 
-        options = build_render_options(tuple(font or ()), direction)
-        summary = rerender(targets, options, fail_fast=fail_fast)
+        options = options_from(
+            {
+                "jobs": jobs,
+                "fail_fast": fail_fast,
+                "render": {"fonts": tuple(font or ()), "direction": direction},
+            }
+        )
+        with _progress(quiet) as progress:
+            summary = render_outputs(targets, options, progress=progress)
         _report_counts(summary, json_out)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
@@ -433,10 +472,10 @@ def render(
 
 @app.command()
 def schema() -> None:
-    """Print the JSON Schema of the sidecar files."""
-    from imgtrans.sidecar import schema as load_schema
+    """Print the JSON Schema of the sidecar files (generated from the sidecar models)."""
+    from imgtrans.sidecar_models import json_schema
 
-    typer.echo(json.dumps(load_schema(), indent=2))
+    typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @app.command()

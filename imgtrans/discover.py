@@ -1,4 +1,5 @@
-"""Find input images, decide their output paths, and decide what a rerun can skip.
+"""Find input images, decide their output paths, and decide what a rerun can skip
+(:func:`resume`, before any page is scheduled).
 
 Inputs are files and/or directories (walked recursively, symlink loops detected). The
 output tree mirrors each input root under ``--output`` (default: a sibling
@@ -8,15 +9,18 @@ points ``--output`` there explicitly.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from imgtrans import archive
 from imgtrans.errors import NoInputError, OutputError, PageError, UsageError
+from imgtrans.page import Job
 
 log = logging.getLogger(__name__)
 
@@ -25,21 +29,6 @@ ARCHIVE_SUFFIXES = archive.ARCHIVE_SUFFIXES  # comic archives: their pages are i
 SIDECAR_SUFFIX = ".imgtrans.json"
 FORMAT_SUFFIX = {"png": ".png", "jpg": ".jpg", "webp": ".webp"}
 NAME_MAX = 255  # bytes in one file name (ext4, xfs, btrfs, APFS, NTFS in UTF-16 units)
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input image and where its results go."""
-
-    source: Path  # absolute input path
-    rel_path: str  # relative to its input root, "/"-separated
-    output: Path  # output image path
-    sidecar: Path  # output sidecar path
-    member: str | None = None  # the entry inside ``source`` when it is a comic archive
-
-    @property
-    def key(self) -> str:
-        return self.rel_path
 
 
 @dataclass(frozen=True)
@@ -360,6 +349,71 @@ def _rel(path: Path, root: Path) -> str:
 
 def _is_within(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
+
+
+@dataclass(frozen=True)
+class Resume:
+    """What a rerun does: the jobs to run and those finished before (skipped)."""
+
+    todo: list[Job]
+    skipped: list[Job]
+    warnings: dict[Job, str]  # e.g. the earlier sidecar is corrupt (treated as absent)
+
+
+def resume(
+    jobs: list[Job], fingerprint: str, overwrite: bool, needs_image: bool = True, threads: int = 4
+) -> Resume:
+    """Split ``jobs`` into those to run and those a rerun skips: a job is skipped when its
+    sidecar says ``ok`` for the same input bytes (sha256) and the same options
+    (``fingerprint``), and its output image exists (``needs_image``), or when its sidecar
+    was edited by hand (the edit is kept, with a warning). Decided before any page is
+    scheduled, in I/O threads (hashing releases the GIL)."""
+    if overwrite:
+        return Resume(list(jobs), [], {})
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="resume") as pool:
+        verdicts = list(pool.map(lambda job: _finished(job, fingerprint, needs_image), jobs))
+    todo = [job for job, (done, _) in zip(jobs, verdicts, strict=True) if not done]
+    skipped = [job for job, (done, _) in zip(jobs, verdicts, strict=True) if done]
+    warnings = {job: w for job, (_, w) in zip(jobs, verdicts, strict=True) if w}
+    return Resume(todo, skipped, warnings)
+
+
+def _finished(job: Job, fingerprint: str, needs_image: bool) -> tuple[bool, str | None]:
+    """(finished before, warning)."""
+    from imgtrans import sidecar
+
+    doc, problem = sidecar.read_checked(job.sidecar)
+    if problem:
+        return False, f"{job.sidecar}: the sidecar of an earlier run {problem}; treated as absent"
+    if doc is None:
+        return False, None
+    if not needs_image or job.output.is_file():
+        try:
+            if sidecar.is_done(doc, source_sha256(job), fingerprint):
+                return True, None
+        except (OSError, PageError):
+            return False, None  # the load stage says what is wrong with the file
+    if sidecar.edited(doc):
+        return True, (
+            f"{job.sidecar}: edited since imgtrans wrote it: page {job.rel_path} not redone, "
+            "so the edit is kept (imgtrans render re-letters it; --overwrite redoes it)"
+        )
+    return False, None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def source_sha256(job: Job) -> str:
+    """sha256 of the input's bytes: the file's, or the archive entry's."""
+    if job.member is None:
+        return file_sha256(job.source)
+    return hashlib.sha256(archive.read_member(job.source, job.member)).hexdigest()
 
 
 def check_writable(folder: Path) -> None:

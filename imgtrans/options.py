@@ -60,7 +60,9 @@ class RenderOptions(_Frozen):
 
 
 class RunOptions(_Frozen):
-    target_lang: str
+    """Everything about a run; every field has a default."""
+
+    target_lang: str = "en"
     output: Path | None = None  # None: a sibling "<input>_<lang>" directory per input root
     format: Literal["same", "png", "jpg", "webp"] = "same"
     overwrite: bool = False
@@ -76,6 +78,8 @@ class RunOptions(_Frozen):
     inpaint: InpaintOptions = InpaintOptions()
     translator: TranslatorOptions = TranslatorOptions()
     render: RenderOptions = RenderOptions()
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # None: $RAY_ADDRESS, else a local cluster for the run
 
     def fingerprint(self) -> str:
         """sha256 of the options that change what is written (not paths, jobs or device)."""
@@ -88,6 +92,8 @@ class RunOptions(_Frozen):
                 "device": True,
                 "fail_fast": True,
                 "batch_size": True,
+                "executor": True,
+                "ray_address": True,
                 "max_archive_bytes": True,
             },
         )

@@ -8,7 +8,7 @@ page: they return ``dataclasses.replace(page, ...)``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -158,6 +158,30 @@ class TextBlock:
         return out
 
 
+@dataclass(frozen=True)
+class Job:
+    """One input and where its results go (made by discovery)."""
+
+    source: Path  # absolute input path
+    rel_path: str  # relative to its input root, "/"-separated
+    output: Path  # output image path
+    sidecar: Path  # output sidecar path
+    member: str | None = None  # the entry inside ``source`` when it is a comic archive
+
+    @property
+    def key(self) -> str:
+        return self.rel_path
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a page failed: ``kind`` (a stable name, see the README) and a message naming the
+    file. Set by the stage that failed it; later stages pass the page through untouched."""
+
+    kind: str
+    message: str
+
+
 def _is_latin_end(text: str) -> bool:
     ch = text[-1]
     hangul = "\uac00" <= ch <= "\ud7a3"
@@ -183,6 +207,19 @@ class Page:
     mask: np.ndarray | None = field(default=None, repr=False)  # filled by the mask stage
     clean: np.ndarray | None = field(default=None, repr=False)  # filled by the inpaint stage
     output: np.ndarray | None = field(default=None, repr=False)  # filled by the render stage
+    job: Job | None = None  # where the page's results go: filled by the load stage
+    error: Failure | None = None  # filled by the stage that failed the page
+
+    @classmethod
+    def failed(cls, job: Job, kind: str, message: str, sha256: str | None = None) -> Page:
+        """A page that failed before it had pixels (an empty 0x0 image)."""
+        empty = np.zeros((0, 0, 3), np.uint8)
+        return cls(
+            job.source, job.rel_path, sha256 or "", empty, job=job, error=Failure(kind, message)
+        )
+
+    def fail(self, kind: str, message: str) -> Page:
+        return replace(self, error=Failure(kind, message))
 
     def __post_init__(self) -> None:
         img = self.image

@@ -32,7 +32,6 @@ from imgtrans.errors import PageError
 
 log = logging.getLogger(__name__)
 
-FAULT_ENV = "IMGTRANS_FAULT_INJECT"
 PARENT_POLL_S = 0.5
 
 
@@ -66,17 +65,6 @@ class Task:
     id: int = field(default=0)
     packed: bytes | None = None  # args as sent to a worker process (transport.dumps)
     blocks: tuple[str, ...] = ()  # their shared-memory blocks, freed with the result
-
-
-def inject_fault(stage: str, key: str) -> None:
-    """Test hook: ``IMGTRANS_FAULT_INJECT=crash:<stage>:<key>[,...]`` kills the worker process
-    that runs ``stage`` (``load`` or ``finish``) for ``key`` (the page's relative path), as a
-    segfault or the OOM killer would. Never acts in the main process (``--jobs 1``)."""
-    spec = os.environ.get(FAULT_ENV)
-    if not spec or multiprocessing.parent_process() is None:
-        return
-    if f"crash:{stage}:{key}" in spec.split(","):
-        os._exit(70)
 
 
 WORKER_MEMORY = 768 << 20  # bytes a worker may need (measured peak ~400 MiB on a spread)

@@ -23,30 +23,22 @@ from typing import Any
 
 import numpy as np
 
-from imgtrans import archive, sidecar
+from imgtrans import sidecar
 from imgtrans.discover import SIDECAR_SUFFIX
 from imgtrans.errors import MissingFontError, NoInputError, PageError
 from imgtrans.options import InpaintOptions, RenderOptions
 from imgtrans.output import write_image
-from imgtrans.page import RGB, Page, TextBlock, TextLine, TextStyle
+from imgtrans.page import Job, Page, TextBlock, TextLine
+from imgtrans.sidecar_models import BlockRecord, Sidecar
 from imgtrans.stages.inpaint import Inpainter
 from imgtrans.stages.mask import text_mask
 from imgtrans.stages.preprocess import decode, read_bytes
+from imgtrans.stages.write import PageResult, write_error
 
 log = logging.getLogger(__name__)
 
 MASK_DILATE = 3
 _ONE_PAGE = Page(Path(), ".", "0" * 64, np.zeros((8, 8, 3), np.uint8))
-
-
-@dataclass
-class RenderSummary:
-    total: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: int = 0
-    overflow: int = 0
-    failures: list[dict[str, str]] | None = None
 
 
 def find_sidecars(targets: list[Path]) -> list[Path]:
@@ -74,45 +66,8 @@ def inside(folder: Path, name: object, what: str) -> Path:
     return path
 
 
-def _rgb(value: list[int]) -> RGB:
-    r, g, b = (int(v) for v in value)
-    return (r, g, b)
-
-
-def _block(doc: dict[str, Any]) -> TextBlock:
-    lines = tuple(
-        TextLine(
-            tuple((float(x), float(y)) for x, y in ln["polygon"]),
-            str(ln["text"]),
-            float(ln["confidence"]),
-            ln.get("direction", doc["direction"]),
-            ln.get("rec_model"),
-        )
-        for ln in doc["lines"]
-    )
-    style = doc.get("style")
-    return TextBlock(
-        id=int(doc["id"]),
-        lines=lines,
-        direction=doc["direction"],
-        translate=bool(doc.get("translate", True)),
-        note=doc.get("note"),
-        translation=doc.get("translation"),
-        inpaint_path=doc.get("inpaint"),
-        style=None
-        if style is None
-        else TextStyle(
-            _rgb(style["text_color"]),
-            _rgb(style["background_color"]),
-            None if style.get("outline_color") is None else _rgb(style["outline_color"]),
-            int(style["font_size"]),
-            style.get("alignment", "center"),
-        ),
-    )
-
-
 def _with_old_areas(
-    blocks: tuple[TextBlock, ...], doc_blocks: list[dict[str, Any]]
+    blocks: tuple[TextBlock, ...], records: list[BlockRecord]
 ) -> tuple[TextBlock, ...]:
     """Blocks whose lines also cover the previous lettering, for erasing it.
 
@@ -121,14 +76,14 @@ def _with_old_areas(
     an ``overflow`` block's area is the grown one, its backing included.
     """
     out = []
-    for block, raw in zip(blocks, doc_blocks, strict=True):
-        render = raw.get("render") or {}
-        polygon = render.get("area_polygon") or []
-        if not polygon and render.get("area"):
-            x0, y0, x1, y1 = (float(v) for v in render["area"])
-            polygon = [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
-        if block.translate and render.get("status") in ("ok", "overflow") and len(polygon) >= 3:
-            outline = tuple((float(x), float(y)) for x, y in polygon)
+    for block, record in zip(blocks, records, strict=True):
+        render = record.render
+        polygon = list(render.area_polygon)
+        if not polygon and render.area:
+            x0, y0, x1, y1 = (float(v) for v in render.area)
+            polygon = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        if block.translate and render.status in ("ok", "overflow") and len(polygon) >= 3:
+            outline = tuple(polygon)
             block = replace(
                 block, lines=(*block.lines, TextLine(outline, "", 1.0, block.direction))
             )
@@ -196,34 +151,38 @@ def fit_to_image(blocks: list[dict[str, Any]], width: int, height: int) -> None:
             render["area"] = [round(x0), round(y0), round(x1), round(y1)]
 
 
-def _edited(raw: dict[str, Any]) -> bool:
-    """True when a block's translation differs from the text it was lettered with."""
-    render = raw.get("render") or {}
-    if not raw.get("translate", True):
-        return False
-    if render.get("status") != "ok":
-        return True
-    drawn = "".join("".join(render.get("lines") or []).split())
-    return drawn != "".join((raw.get("translation") or "").split())
-
-
-def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str, Any], Page, Path]:
-    """Read a sidecar and build the page to re-letter: (doc, page with clean image, output path)."""
-    doc = sidecar.read(path)
-    if doc is None:
-        raise PageError("bad_sidecar", f"{path}: not an imgtrans sidecar (or not valid JSON/UTF-8)")
+def _fitted(doc: Sidecar, width: int, height: int, path: Path) -> Sidecar:
+    """``doc`` with its blocks checked against the image and clamped to it
+    (:func:`fit_to_image`); the sidecar rewritten after lettering keeps the clamped values."""
+    raw = [b.model_dump(mode="json") for b in doc.blocks]
     try:
-        sidecar.validate(doc)
-    except Exception as exc:  # noqa: BLE001 - jsonschema's error names the field
-        raise PageError("bad_sidecar", f"{path}: {str(exc).splitlines()[0]}") from None
-    if doc["status"] != "ok" or not doc.get("output"):
-        raise PageError("not_rendered", f"{path}: status {doc['status']}, no image to re-letter")
+        fit_to_image(raw, width, height)
+    except PageError as exc:
+        raise PageError(exc.kind, f"{path}: {exc}") from None
+    return doc.model_copy(update={"blocks": [BlockRecord.model_validate(b) for b in raw]})
+
+
+def _edited(record: BlockRecord) -> bool:
+    """True when a block's translation differs from the text it was lettered with."""
+    if not record.translate:
+        return False
+    if record.render.status != "ok":
+        return True
+    drawn = "".join("".join(record.render.lines).split())
+    return drawn != "".join((record.translation or "").split())
+
+
+def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[Sidecar, Page, Path]:
+    """Read a sidecar and build the page to re-letter: (sidecar, page with clean image,
+    output path)."""
+    doc = sidecar.load(path)
+    if doc.status != "ok" or doc.output is None:
+        raise PageError("not_rendered", f"{path}: status {doc.status}, no image to re-letter")
     folder = path.parent
-    out_path = inside(folder, doc["output"]["path"], "output.path")
-    clean_name = doc["output"].get("clean")
-    if clean_name:
+    out_path = inside(folder, doc.output.path, "output.path")
+    if doc.output.clean:
         clean, _, _ = decode(
-            read_bytes(inside(folder, clean_name, "output.clean")), path, max_pixels
+            read_bytes(inside(folder, doc.output.clean, "output.clean")), path, max_pixels
         )
         alpha, image = None, clean
         if out_path.is_file():
@@ -233,87 +192,96 @@ def load_for_render(path: Path, max_pixels: int = 400_000_000) -> tuple[dict[str
     else:
         image, alpha, _ = decode(read_bytes(out_path), out_path, max_pixels)
         clean, recomputed = image, True
-    try:
-        fit_to_image(doc["blocks"], clean.shape[1], clean.shape[0])
-    except PageError as exc:
-        raise PageError(exc.kind, f"{path}: {exc}") from None
-    blocks = tuple(_block(b) for b in doc["blocks"])
-    source = doc["source"]
+    doc = _fitted(doc, clean.shape[1], clean.shape[0], path)
+    blocks = tuple(b.to_block() for b in doc.blocks)
     # ``image`` is the previous output: a block that is ``kept`` this time gets its pixels
     # from there (the source itself is not at hand), so it is never left erased and empty.
     page = Page(
         path,
-        source["path"],
-        source["sha256"] or "0" * 64,
+        doc.source.path,
+        doc.source.sha256 or "0" * 64,
         image,
         alpha,
-        source_lang=doc.get("source_lang"),
+        source_lang=doc.source_lang,
         blocks=blocks,
     )
     if recomputed:
         # Only the blocks whose translation was edited are erased and lettered again; the
         # others stay exactly as they are in the image.
-        todo = [i for i, raw in enumerate(doc["blocks"]) if _edited(raw)]
+        todo = [i for i, record in enumerate(doc.blocks) if _edited(record)]
         redo = tuple(blocks[i] for i in todo)
-        clean = erase_lettering(clean, _with_old_areas(redo, [doc["blocks"][i] for i in todo]))
+        clean = erase_lettering(clean, _with_old_areas(redo, [doc.blocks[i] for i in todo]))
         page = replace(page, clean=clean, blocks=redo)
     else:
         page = replace(page, clean=clean)
     return doc, page, out_path
 
 
-def rerender_one(path: Path, options: RenderOptions) -> tuple[str, int]:
-    """Re-letter the image of one sidecar; returns (status, overflow count)."""
-    from imgtrans.stages.render import render
+@dataclass(frozen=True)
+class LoadForRender:
+    """The load stage of ``imgtrans render``: a job's sidecar -> the page to re-letter,
+    whose job names the output image the sidecar points at."""
 
-    doc, page, out_path = load_for_render(path)
-    [page] = render([page], options, doc["target_lang"])
-    assert page.output is not None
-    # A JPEG output keeps the quality it was written at (that of its source).
-    write_image(out_path, page.output, page.alpha, quality_of=out_path)
-    redone = {b.id: sidecar.block_json(b) for b in page.blocks}
-    doc["blocks"] = [
-        {**old, "style": redone[old["id"]]["style"], "render": redone[old["id"]]["render"]}
-        if old["id"] in redone
-        else old
-        for old in doc["blocks"]
-    ]
-    sidecar.validate(doc)
-    sidecar.write(path, doc, seal=False)  # keep the translate run's seal: edits stay edits
-    overflow = sum(1 for b in doc["blocks"] if b["render"]["status"] == "overflow")
-    return "ok", overflow
+    max_pixels: int = 400_000_000
 
+    def __call__(self, jobs: list[Job]) -> list[Page]:
+        return [self.one(job) for job in jobs]
 
-def _rerender_guarded(path: Path, options: RenderOptions) -> tuple[str, int]:
-    """:func:`rerender_one`, where whatever goes wrong with this file is this file's failure."""
-    try:
-        return rerender_one(path, options)
-    except PageError:
-        raise
-    except MissingFontError as exc:
-        raise PageError("missing_font", f"{path}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - one sidecar's lettering bug must not stop the batch
-        raise PageError("render_error", f"{path}: {type(exc).__name__}: {exc}") from None
-
-
-def rerender(targets: list[Path], options: RenderOptions, fail_fast: bool = False) -> RenderSummary:
-    paths = find_sidecars(targets)
-    summary = RenderSummary(total=len(paths), failures=[])
-    rendered: list[Path] = []
-    for path in paths:
+    def one(self, job: Job) -> Page:
         try:
-            _, overflow = _rerender_guarded(path, options)
+            _, page, out_path = load_for_render(job.sidecar, self.max_pixels)
         except PageError as exc:
-            summary.failed += 1
-            assert summary.failures is not None
-            summary.failures.append({"path": str(path), "kind": exc.kind, "message": str(exc)})
-            log.error("%s", exc)
-            if fail_fast:
-                break
-            continue
-        summary.done += 1
-        summary.overflow += overflow
-        rendered.append(path)
-    for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
-        log.warning("%s", problem)
-    return summary
+            return Page.failed(job, exc.kind, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one sidecar's bug must not stop the batch
+            return Page.failed(job, "render_error", f"{job.sidecar}: {type(exc).__name__}: {exc}")
+        return replace(page, job=replace(job, output=out_path))
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The render + write stage of ``imgtrans render``: letter the page again, write the
+    image, and rewrite the sidecar's style and render records. A failed page leaves its
+    sidecar as it was (it is the user's input)."""
+
+    options: RenderOptions
+
+    def __call__(self, pages: list[Page]) -> list[PageResult]:
+        return [self.one(page) for page in pages]
+
+    def one(self, page: Page) -> PageResult:
+        from imgtrans.stages.render import render
+
+        assert page.job is not None
+        job = page.job
+        if page.error is not None:
+            return PageResult(job.rel_path, "failed", (page.error.kind, page.error.message))
+        try:
+            doc = _fitted(sidecar.load(job.sidecar), page.width, page.height, job.sidecar)
+            [page] = render([page], self.options, doc.target_lang)
+            assert page.output is not None
+            # A JPEG output keeps the quality it was written at (that of its source).
+            write_image(job.output, page.output, page.alpha, quality_of=job.output)
+            redone = {b.id: BlockRecord.of(b) for b in page.blocks}
+            for record in doc.blocks:
+                if record.id in redone:
+                    record.style = redone[record.id].style
+                    record.render = redone[record.id].render
+            doc.schema_version = sidecar.SCHEMA_VERSION  # rewritten in the current layout
+            # keep the translate run's seal: edits stay edits
+            sidecar.write(job.sidecar, doc.to_json(), seal=False)
+        except PageError as exc:
+            return PageResult(job.rel_path, "failed", (exc.kind, str(exc)))
+        except MissingFontError as exc:
+            return PageResult(job.rel_path, "failed", ("missing_font", f"{job.sidecar}: {exc}"))
+        except OSError as exc:
+            return PageResult(job.rel_path, "failed", write_error(job.output, exc))
+        except Exception as exc:  # noqa: BLE001 - one sidecar's lettering bug must not stop the batch
+            error = ("render_error", f"{job.sidecar}: {type(exc).__name__}: {exc}")
+            return PageResult(job.rel_path, "failed", error)
+        stats = tuple((r.render.status, r.inpaint) for r in doc.blocks)
+        return PageResult(job.rel_path, "ok", blocks=stats)
+
+
+def render_jobs(targets: list[Path]) -> list[Job]:
+    """One job per sidecar found under ``targets`` (its output is read from the sidecar)."""
+    return [Job(path, str(path), path, path) for path in find_sidecars(targets)]

@@ -1,7 +1,7 @@
 """The JSON sidecar: what was read, translated and drawn, beside each output image.
 
-Schema version 1 (``imgtrans schema`` prints the JSON Schema, kept in
-``imgtrans/sidecar.schema.json``). The sidecar is written after the image, atomically, so
+The document is :class:`imgtrans.sidecar_models.Sidecar` (``imgtrans schema`` prints its
+JSON Schema, kept in ``imgtrans/sidecar.schema.json``). The sidecar is written after the image, atomically, so
 "sidecar says ok" implies the image is complete. It is also an input: the resume check
 and ``imgtrans render`` read it back.
 """
@@ -19,15 +19,29 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
+from pydantic import ValidationError
+
+from imgtrans.errors import PageError
 from imgtrans.page import Page, TextBlock
+from imgtrans.sidecar_models import (
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    BlockRecord,
+    ErrorRecord,
+    OutputRecord,
+    RunRecord,
+    Sidecar,
+    SourceRecord,
+)
 
-SCHEMA_VERSION = 1
+__all__ = ["SCHEMA_VERSION", "OutputRecord", "Sidecar"]
 
 
 @cache
 def schema() -> dict[str, Any]:
+    """The shipped JSON Schema (``sidecar.schema.json``, generated from the models)."""
     text = resources.files("imgtrans").joinpath("sidecar.schema.json").read_text("utf-8")
     return dict(json.loads(text))
 
@@ -51,114 +65,69 @@ class RunInfo:
     source_lang: str
     target_lang: str
 
+    def record(self) -> RunRecord:
+        return RunRecord(
+            imgtrans=self.version,
+            models=dict(self.models),
+            translator=self.translator,
+            inpainter=self.inpainter,
+            options_sha256=self.options_sha256,
+        )
+
 
 def block_json(block: TextBlock) -> dict[str, Any]:
-    render = block.render
-    style = block.style
-    return {
-        "id": block.id,
-        "bbox": block.bbox.as_list(),
-        "direction": block.direction,
-        "translate": block.translate,
-        "note": block.note,
-        "lines": [
-            {
-                "polygon": [[float(x), float(y)] for x, y in line.polygon],
-                "text": line.text,
-                "confidence": float(line.confidence),
-                "direction": line.direction,
-                "rec_model": line.rec_model,
-            }
-            for line in block.lines
-        ],
-        "rec_model": ",".join(dict.fromkeys(ln.rec_model for ln in block.lines if ln.rec_model))
-        or None,
-        "text": block.text,
-        "translation": block.translation,
-        "translation_error": block.translation_error,
-        "inpaint": block.inpaint_path,
-        "style": None
-        if style is None
-        else {
-            "text_color": list(style.text_color),
-            "background_color": list(style.background_color),
-            "outline_color": None if style.outline_color is None else list(style.outline_color),
-            "font_size": style.font_size,
-            "alignment": style.alignment,
-        },
-        "render": {
-            "status": render.status
-            if render
-            else ("skipped" if not block.translate else "untranslated"),
-            "font_size": render.font_size if render else None,
-            "lines": list(render.lines) if render else [],
-            "area": render.area.as_list() if render and render.area else None,
-            "area_polygon": [[float(x), float(y)] for x, y in render.area_polygon]
-            if render
-            else [],
-            "balloon": bool(render.balloon) if render else False,
-            "outline_width": render.outline_width if render else 0,
-            "direction": render.direction if render else block.direction,
-            "split_words": list(render.split_words) if render else [],
-            "backing": render.backing.as_list() if render and render.backing else None,
-            "reason": render.reason if render else None,
-        },
-    }
+    return BlockRecord.of(block).model_dump(mode="json")
+
+
+def page_record(
+    page: Page,
+    run: RunInfo,
+    output: OutputRecord | None,
+    status: Literal["ok", "failed", "skipped"],
+    error: tuple[str, str] | None = None,
+) -> Sidecar:
+    """The sidecar of one page (``status`` ok/failed/skipped)."""
+    return Sidecar(
+        source=SourceRecord(
+            path=page.rel_path, sha256=page.sha256, width=page.width, height=page.height
+        ),
+        output=output,
+        source_lang=page.source_lang or run.source_lang,
+        target_lang=run.target_lang,
+        status=status,
+        error=None if error is None else ErrorRecord(kind=error[0], message=error[1]),
+        notes=list(page.notes),
+        blocks=[BlockRecord.of(b) for b in page.blocks],
+        run=run.record(),
+    )
 
 
 def page_json(
     page: Page,
     run: RunInfo,
     output_rel: str | None,
-    status: str,
+    status: Literal["ok", "failed", "skipped"],
     error: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The sidecar document of one page (``status`` ok/failed/skipped)."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "source": {
-            "path": page.rel_path,
-            "sha256": page.sha256,
-            "width": page.width,
-            "height": page.height,
-        },
-        "output": None if output_rel is None else {"path": output_rel},
-        "source_lang": page.source_lang or run.source_lang,
-        "target_lang": run.target_lang,
-        "status": status,
-        "error": None if error is None else {"kind": error[0], "message": error[1]},
-        "notes": list(page.notes),
-        "blocks": [block_json(b) for b in page.blocks],
-        "run": _run_json(run),
-    }
+    """The sidecar document of one page, as JSON types."""
+    output = None if output_rel is None else OutputRecord(path=output_rel)
+    return page_record(page, run, output, status, error).to_json()
 
 
 def failed_json(
     rel_path: str, sha256: str | None, run: RunInfo, kind: str, message: str
 ) -> dict[str, Any]:
     """Sidecar for an input that failed before it became a page."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "source": {"path": rel_path, "sha256": sha256, "width": None, "height": None},
-        "output": None,
-        "source_lang": run.source_lang,
-        "target_lang": run.target_lang,
-        "status": "failed",
-        "error": {"kind": kind, "message": message},
-        "notes": [],
-        "blocks": [],
-        "run": _run_json(run),
-    }
-
-
-def _run_json(run: RunInfo) -> dict[str, Any]:
-    return {
-        "imgtrans": run.version,
-        "models": dict(run.models),
-        "translator": run.translator,
-        "inpainter": run.inpainter,
-        "options_sha256": run.options_sha256,
-    }
+    return Sidecar(
+        source=SourceRecord(path=rel_path, sha256=sha256, width=None, height=None),
+        output=None,
+        source_lang=run.source_lang,
+        target_lang=run.target_lang,
+        status="failed",
+        error=ErrorRecord(kind=kind, message=message),
+        blocks=[],
+        run=run.record(),
+    ).to_json()
 
 
 TEMP_SUFFIX = ".imgtrans.part"
@@ -306,7 +275,7 @@ def read(path: Path) -> dict[str, Any] | None:
 
 def read_checked(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """(sidecar, None), or (None, why it cannot be used) for a corrupt / foreign file, or
-    (None, None) when there is no file."""
+    (None, None) when there is no file. Any readable schema version is accepted."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -319,9 +288,24 @@ def read_checked(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, "is not UTF-8"
     except json.JSONDecodeError as exc:
         return None, f"is not valid JSON ({exc.msg} at line {exc.lineno})"
-    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
-        return None, f"is not an imgtrans sidecar of schema version {SCHEMA_VERSION}"
+    if not isinstance(doc, dict) or doc.get("schema_version") not in READABLE_VERSIONS:
+        versions = ", ".join(map(str, READABLE_VERSIONS))
+        return None, f"is not an imgtrans sidecar of schema version {versions}"
     return doc, None
+
+
+def load(path: Path) -> Sidecar:
+    """The sidecar at ``path`` as a :class:`Sidecar` (any readable schema version);
+    :class:`PageError` ``bad_sidecar`` naming the file and the field when it cannot be."""
+    doc, problem = read_checked(path)
+    if doc is None:
+        raise PageError("bad_sidecar", f"{path}: {problem or 'not found'}")
+    try:
+        return Sidecar.model_validate(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise PageError("bad_sidecar", f"{path}: {where}: {first['msg']}") from None
 
 
 def is_done(doc: dict[str, Any] | None, sha256: str, options_sha256: str) -> bool:

@@ -146,12 +146,19 @@ def test_unexpected_is_1_with_a_traceback_and_no_locals(
     pages: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src, tm = pages
+    from imgtrans import api
 
-    def broken_stage(pages: object, options: object) -> object:
+    def broken_stage(pages: object) -> object:
         secret = "sk-SENTINEL-0123"  # noqa: F841 - a local that must never be printed
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr("imgtrans.pipeline.mask_stage", broken_stage)
+    def broken_mask(name: str, stage: object) -> object:
+        return broken_stage if name == "mask" else stage
+
+    real_execute = api.execute
+    monkeypatch.setattr(
+        api, "execute", lambda *args: real_execute(*args[:-1], broken_mask)
+    )  # the CLI's run with its mask stage replaced from outside
     code, out = invoke("translate", src, "--to", "ko", "--tm", tm, "-o", tmp_path / "o", "-j", "1")
     assert code == ExitCode.UNEXPECTED
     assert "injected fault" in out and "broken_stage" in out

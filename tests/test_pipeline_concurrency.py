@@ -12,7 +12,7 @@ from drawing import FONT_KO, Text, draw, save
 from PIL import Image
 from typer.testing import CliRunner
 
-import imgtrans.pipeline as pipeline
+from imgtrans import RunOptions, TranslatorOptions, translate_images
 from imgtrans.cli import app
 
 runner = CliRunner()
@@ -75,30 +75,35 @@ def test_parallel_run_writes_every_page_once_with_the_sidecars_of_a_serial_run(
 
 
 def test_a_slow_stage_does_not_make_pages_pile_up(
-    corpus: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """With translation slowed down, pages held in memory stay within the queue bounds."""
+    """With translation slowed down, pages held in memory stay within the queue bounds
+    (stages wrapped from outside through the API; ``--jobs 1`` runs them in this process)."""
     src, tm = corpus
     live = {"now": 0, "max": 0}
-    load, finish, slow = pipeline.load_job, pipeline.finish_page, pipeline.translate_page
 
-    def counted_load(*args: Any, **kwargs: Any) -> Any:
-        live["now"] += 1
-        live["max"] = max(live["max"], live["now"])
-        return load(*args, **kwargs)
+    def wrap(name: str, stage: Any) -> Any:
+        def wrapped(items: list[Any]) -> Any:
+            if name == "load":
+                live["now"] += len(items)
+                live["max"] = max(live["max"], live["now"])
+            elif name == "write":
+                live["now"] -= len(items)
+            elif name == "translate":
+                time.sleep(0.05 * len(items))
+            return stage(items)
 
-    def counted_finish(*args: Any, **kwargs: Any) -> Any:
-        live["now"] -= 1
-        return finish(*args, **kwargs)
+        return wrapped
 
-    def slow_translate(*args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.05)
-        return slow(*args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "load_job", counted_load)
-    monkeypatch.setattr(pipeline, "finish_page", counted_finish)
-    monkeypatch.setattr(pipeline, "translate_page", slow_translate)
-    translate(src, tm, tmp_path / "out", "--jobs", "1", "--batch-size", "2")
+    options = RunOptions(
+        target_lang="ko",
+        output=tmp_path / "out",
+        jobs=1,
+        batch_size=2,
+        translator=TranslatorOptions(name="tm", tm=tm),
+    )
+    summary = translate_images([src], options, wrap=wrap)
+    assert summary.done == len(WORDS) and summary.failed == 0
     window = max(2 * 2, 2 * 1)
     assert live["now"] == 0
     assert 0 < live["max"] <= 2 * window + 2, live  # loads in flight + writes queued + a batch

@@ -104,3 +104,18 @@ def test_a_word_wider_than_the_balloon_is_split_and_recorded() -> None:
     doc = sidecar.page_json(out, RUN, "p.png", "ok")
     sidecar.validate(doc)
     assert doc["blocks"][0]["render"]["split_words"] == [word]
+
+
+def test_a_caption_without_balloon_takes_the_flat_background_around_it() -> None:
+    text = _long(30, seed=3)
+    page, _ = make_page(
+        ["テスト"], text, size=(480, 360), balloon_box=(200, 160, 280, 200), balloon=False
+    )
+    out = render([page], OPTIONS, "en")[0]
+    result = out.blocks[0].render
+    assert result is not None and out.output is not None and page.clean is not None
+    assert result.status == "ok" and result.backing is None
+    assert result.reason is not None and "flat background" in result.reason
+    assert " ".join(result.lines).split() == text.split()
+    box = out.blocks[0].bbox
+    assert result.area is not None and result.area.width > box.width + 40

@@ -9,16 +9,19 @@ import socket
 from collections.abc import Iterator, Sequence
 from concurrent.futures import wait as wait_futures
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from drawing import FONT_KO, Text, draw, save
+from faults import crash
 from typer.testing import CliRunner
 
+from imgtrans import RunOptions, translate_images
 from imgtrans.cli import app
 from imgtrans.errors import ExitCode, TranslatorError
 from imgtrans.pipeline import OomFailure, is_out_of_memory, run_with_oom_backoff
-from imgtrans.pool import FAULT_ENV, WorkerCrashed, WorkerPool
+from imgtrans.pool import WorkerCrashed, WorkerPool
 from imgtrans.translators import REGISTRY, register
 from imgtrans.translators.base import ContextPair, Translation, Translator
 
@@ -38,6 +41,11 @@ def pages(folder: Path, count: int = 6) -> Path:
         save(draw(360, 110, [Text(WORDS[i % len(WORDS)], (30, 25), 44, font=FONT_KO)]),
              folder / f"p{i}.png")  # fmt: skip
     return folder
+
+
+def options(out: Path, **kw: Any) -> RunOptions:
+    """Options of ``translate --to ko -t none -o OUT`` plus ``kw``."""
+    return RunOptions(target_lang="ko", output=out, device="cpu", **kw)
 
 
 def doc(out: Path, name: str) -> dict:
@@ -84,27 +92,24 @@ def test_other_errors_are_not_retried() -> None:
     assert is_out_of_memory(MemoryError()) and not is_out_of_memory(RuntimeError("shape"))
 
 
-def test_oom_in_the_pipeline_fails_only_the_page_that_cannot_fit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from imgtrans.stages.mask import mask as real_mask
-
+def test_oom_in_the_pipeline_fails_only_the_page_that_cannot_fit(tmp_path: Path) -> None:
     seen: list[int] = []
 
-    def hungry_mask(batch, options):  # type: ignore[no-untyped-def]
-        seen.append(len(batch))
-        if len(batch) > 1 or batch[0].rel_path == "p2.png":
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
-        return real_mask(batch, options)
+    def hungry(name: str, stage: Any) -> Any:
+        if name != "mask":
+            return stage
 
-    monkeypatch.setattr("imgtrans.pipeline.mask_stage", hungry_mask)
+        def hungry_mask(batch: list[Any]) -> Any:
+            seen.append(len(batch))
+            if len(batch) > 1 or batch[0].rel_path == "p2.png":
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+            return stage(batch)
+
+        return hungry_mask
+
     src = pages(tmp_path / "in", 4)
-    code, out, summary = cli(
-        "translate", src, "--to", "ko", "-t", "none", "-o", tmp_path / "o", "-j", "1",
-        "--batch-size", "4", "--json",
-    )  # fmt: skip
-    assert code == ExitCode.SOME_FAILED, out
-    assert summary and summary["done"] == 3 and summary["failed"] == 1
+    summary = translate_images([src], options(tmp_path / "o", jobs=1, batch_size=4), wrap=hungry)
+    assert summary.done == 3 and summary.failed == 1
     assert doc(tmp_path / "o", "p2.png")["error"]["kind"] == "out_of_memory"
     assert seen[:3] == [4, 2, 1]
 
@@ -113,25 +118,18 @@ def test_oom_in_the_pipeline_fails_only_the_page_that_cannot_fit(
 
 
 @pytest.mark.slow
-def test_a_dying_worker_fails_only_its_page(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """One worker dies while lettering p3 and another while decoding p5: the pool is rebuilt,
+def test_a_dying_worker_fails_only_its_page(tmp_path: Path) -> None:
+    """One worker dies while writing p3 and another while decoding p5: the pool is rebuilt,
     the pages that were in flight with them are redone, and only p3 and p5 fail."""
-    monkeypatch.setenv(FAULT_ENV, "crash:finish:p3.png,crash:load:p5.png")
     src = pages(tmp_path / "in", 8)
     out = tmp_path / "o"
-    code, text, summary = cli(
-        "translate", src, "--to", "ko", "-t", "none", "-o", out, "-j", "2",
-        "--batch-size", "2", "--json",
-    )  # fmt: skip
-    assert code == ExitCode.SOME_FAILED, text
-    assert summary is not None
-    assert {f["path"]: f["kind"] for f in summary["failures"]} == {
+    wrap = crash({"write": {"p3.png"}, "load": {"p5.png"}})
+    summary = translate_images([src], options(out, jobs=2, batch_size=2), wrap=wrap)
+    assert {f["path"]: f["kind"] for f in summary.failures} == {
         "p3.png": "worker_crashed",
         "p5.png": "worker_crashed",
     }
-    assert summary["done"] == 6 and summary["worker_restarts"] >= 1
+    assert summary.done == 6 and summary.worker_restarts >= 1
     for i in range(8):
         expected = "failed" if i in (3, 5) else "ok"
         assert doc(out, f"p{i}.png")["status"] == expected, i

@@ -27,6 +27,7 @@ from imgtrans.page import Direction
 
 LINE_PITCH = 1.2  # line (or column) advance in font sizes
 _VERT = ["vert", "vrt2"]
+MEMO_LIMIT = 2_000  # strings remembered per font chain, size and direction (memory stays flat)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class _Measure:
         hit = self.cache.get(text)
         if hit is None:
             hit = sum(self.run(i, t) for i, t in self.chain.runs(text))
+            if len(self.cache) >= MEMO_LIMIT:  # bounded: a worker letters pages for hours
+                self.cache.clear()
             self.cache[text] = hit
         return hit
 
@@ -91,7 +94,7 @@ class _Measure:
         return _advance(spec.path, spec.index, self.size, self.vertical, text)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=128)
 def _measure(chain: FontChain, size: int, direction: Direction) -> _Measure:
     """One :class:`_Measure` per chain, size and direction, its memo kept between blocks."""
     return _Measure(chain, size, direction)
@@ -307,24 +310,25 @@ def fit(
     """
     if not spec.items or max_size < min_size or not area.mask.any():
         return None
-    tries = [replace(spec, split=False)]
-    if spec.split:
-        # Only a word that no line holds whole at the minimum size may be split, at any size.
-        measure = _measure(spec.chain, min_size, spec.direction)
-        widest = _widest_line(area, min_size, spec.direction) - _inset(min_size, spec)
-        items = tuple(replace(a, breakable=measure(a.text) > widest) for a in spec.items)
-        if any(a.breakable for a in items):
-            tries.append(replace(spec, items=items))
-    for candidate in tries:
-        size = _largest(area, candidate, min_size, max_size)
-        if size is None:
-            continue
-        found = _drawn_inside(
-            area, candidate, _least_ragged(area, candidate, size, min_size), min_size
-        )
-        if found is not None:
-            return found
-    return None
+    found = _fit_spec(area, replace(spec, split=False), min_size, max_size)
+    if found is not None or not spec.split:
+        return found
+    # Only a word that no line holds whole at the minimum size may be split, at any size.
+    measure = _measure(spec.chain, min_size, spec.direction)
+    widest = _widest_line(area, min_size, spec.direction) - _inset(min_size, spec)
+    items = tuple(replace(a, breakable=measure(a.text) > widest) for a in spec.items)
+    if not any(a.breakable for a in items):
+        return None
+    return _fit_spec(area, replace(spec, items=items), min_size, max_size)
+
+
+def _fit_spec(
+    area: Area, spec: Spec, min_size: int, max_size: int
+) -> tuple[Layout, np.ndarray, np.ndarray] | None:
+    size = _largest(area, spec, min_size, max_size)
+    if size is None:
+        return None
+    return _drawn_inside(area, spec, _least_ragged(area, spec, size, min_size), min_size)
 
 
 def _widest_line(area: Area, size: int, direction: Direction) -> int:

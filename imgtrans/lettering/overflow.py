@@ -1,6 +1,9 @@
 """When a translation does not fit its area at the minimum legible size.
 
-First the area grows past the balloon (or box), onto pixels no other block uses, and the
+Text with no balloon (a caption, a label) first gets the flat background of its own colour
+around its box, as far as no other block uses it: that is where a letterer would put it
+(the block stays ``ok``). Then the area grows past the balloon (or box), onto pixels no
+other block uses, and the
 text is lettered there on a backing of the block's background colour (the block is marked
 ``overflow``). When even the largest growth cannot hold it, the block is ``kept``: the
 source pixels that were erased are put back, so a block is never erased and left empty.
@@ -17,6 +20,7 @@ from imgtrans.page import BBox
 
 GROWTH_STEPS = (1, 2, 3, 4)  # multiples of the growth step tried, smallest first
 FREE, BLOCKED = -1, -2
+FLAT_TOL = 24  # a pixel this close to the background colour (every channel) is background
 
 
 def legible_minimum(height: int, width: int, floor: int, source_size: int) -> int:
@@ -43,9 +47,20 @@ def owner_map(shape: tuple[int, int], areas: list[Area], blocked: list[BBox]) ->
     return owners
 
 
-def grown_areas(area: Area, box: BBox, step: int, owners: np.ndarray, index: int) -> Iterator[Area]:
+def grown_areas(
+    area: Area,
+    box: BBox,
+    step: int,
+    owners: np.ndarray,
+    index: int,
+    flat: tuple[np.ndarray, tuple[int, int, int]] | None = None,
+) -> Iterator[Area]:
     """Rectangles around ``box`` grown by ``k * step`` for each k of GROWTH_STEPS, holding
-    the area itself plus every pixel no other block owns (page coordinates clipped)."""
+    the area itself plus every pixel no other block owns (page coordinates clipped).
+
+    ``flat`` = (image, colour): only pixels of ``image`` within FLAT_TOL of ``colour`` (the
+    flat background around text that has no balloon), so nothing needs covering.
+    """
     height, width = owners.shape
     core = area.bbox if area.mask.any() else box
     core = BBox.union([core, box])
@@ -53,6 +68,10 @@ def grown_areas(area: Area, box: BBox, step: int, owners: np.ndarray, index: int
         g = core.grow(k * step, width, height)
         mine = owners[g.y0 : g.y1, g.x0 : g.x1]
         mask = (mine == FREE) | (mine == index)
+        if flat is not None:
+            image, colour = flat
+            crop = image[g.y0 : g.y1, g.x0 : g.x1].astype(np.int16)
+            mask &= np.abs(crop - np.array(colour, np.int16)).max(axis=2) <= FLAT_TOL
         yield Area(mask, g.x0, g.y0, balloon=False)
 
 

@@ -79,9 +79,41 @@ def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
         gap = max(ba.y0, bb.y0) - min(ba.y1, bb.y1)
         overlap = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
         span = min(ba.width, bb.width)
+        if _one_row(ba, bb):
+            return True
     size = max(size_a, size_b)
     similar = min(size_a, size_b) >= size / 1.6
+    if a.direction == "vertical" and _shifted(ba, bb, size):
+        return False
     return similar and gap <= 0.9 * size and overlap > 0.2 * span
+
+
+def _shifted(ba: BBox, bb: BBox, size: int) -> bool:
+    """Columns of one balloon start level; a column that starts more than a glyph lower than
+    its neighbour and ends lower too is the next balloon, joined to this one."""
+    top, bottom = bb.y0 - ba.y0, bb.y1 - ba.y1
+    return abs(top) > 1.2 * size and abs(bottom) > 0.4 * size and top * bottom > 0
+
+
+def _one_row(ba: BBox, bb: BBox) -> bool:
+    """Two pieces of one horizontal line (the detector splits widely spaced words)."""
+    low, high = sorted((ba.height, bb.height))
+    overlap = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
+    gap = max(ba.x0, bb.x0) - min(ba.x1, bb.x1)
+    return high <= 1.3 * low and overlap > 0.6 * low and 0 <= gap <= 0.8 * high
+
+
+def _reading_order(group: list[TextLine]) -> list[TextLine]:
+    """Columns right to left; rows top to bottom, the pieces of one row left to right."""
+    if group[0].direction == "vertical":
+        return sorted(group, key=lambda ln: -ln.bbox.center[0])
+    rows: list[list[TextLine]] = []
+    for line in sorted(group, key=lambda ln: ln.bbox.center[1]):
+        if rows and _one_row(rows[-1][-1].bbox, line.bbox):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [ln for row in rows for ln in sorted(row, key=lambda ln: ln.bbox.x0)]
 
 
 def _ink_span(gray: np.ndarray, box: BBox, vertical: bool) -> tuple[int, int]:
@@ -148,14 +180,7 @@ def group_lines(lines: list[TextLine], image: np.ndarray | None = None) -> list[
     groups: dict[int, list[TextLine]] = {}
     for i, line in enumerate(lines):
         groups.setdefault(find(i), []).append(line)
-    out = []
-    for group in groups.values():
-        if group[0].direction == "vertical":
-            group.sort(key=lambda ln: -ln.bbox.center[0])
-        else:
-            group.sort(key=lambda ln: ln.bbox.center[1])
-        out.append(group)
-    return out
+    return [_reading_order(group) for group in groups.values()]
 
 
 def order_blocks(groups: list[list[TextLine]], manga: bool) -> list[list[TextLine]]:

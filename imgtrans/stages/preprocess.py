@@ -10,18 +10,15 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from imgtrans import sidecar
 from imgtrans.archive import read_member
-from imgtrans.discover import Job
 from imgtrans.errors import PageError
-from imgtrans.page import Page
-from imgtrans.pool import inject_fault
+from imgtrans.page import Job, Page
 
 
 def read_bytes(path: Path) -> bytes:
@@ -118,64 +115,24 @@ def load_page(path: Path, rel_path: str, max_pixels: int, member: str | None = N
     )
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def source_sha256(job: Job) -> str:
-    """sha256 of the input's bytes: the file's, or the archive entry's."""
-    if job.member is None:
-        return file_sha256(job.source)
-    return hashlib.sha256(read_member(job.source, job.member)).hexdigest()
-
-
 @dataclass(frozen=True)
-class LoadResult:
-    job: Job
-    page: Page | None = None
-    skipped: bool = False
-    sha256: str | None = None
-    error: tuple[str, str] | None = None
-    warning: str | None = None  # e.g. the earlier sidecar was corrupt (treated as absent)
+class Load:
+    """The load stage: ``list[Job] -> list[Page]``, one page per job, in order. A file that
+    cannot be read or decoded gives a failed page (``page.error``) and the batch goes on.
+    Runs in worker processes (picklable)."""
 
+    max_pixels: int = 400_000_000
 
-def _kept_edit(job: Job) -> str:
-    return (
-        f"{job.sidecar}: edited since imgtrans wrote it: page {job.rel_path} not redone, "
-        "so the edit is kept (imgtrans render re-letters it; --overwrite redoes it)"
-    )
+    def __call__(self, jobs: list[Job]) -> list[Page]:
+        return [self.one(job) for job in jobs]
 
-
-def load_job(
-    job: Job, fingerprint: str, overwrite: bool, max_pixels: int, needs_image: bool = True
-) -> LoadResult:
-    """Worker: decide skip (finished before with the same bytes and options) or decode."""
-    inject_fault("load", job.rel_path)
-    warning = None
-    try:
-        if not overwrite:
-            doc, problem = sidecar.read_checked(job.sidecar)
-            if problem:
-                warning = (
-                    f"{job.sidecar}: the sidecar of an earlier run {problem}; treated as absent"
-                )
-            elif doc is not None and (job.output.is_file() or not needs_image):
-                sha = source_sha256(job)
-                if sidecar.is_done(doc, sha, fingerprint):
-                    return LoadResult(job, skipped=True, sha256=sha)
-            if doc is not None and sidecar.edited(doc):
-                return LoadResult(job, skipped=True, warning=_kept_edit(job))
-        page = load_page(job.source, job.rel_path, max_pixels, job.member)
-        return LoadResult(job, page=page, warning=warning)
-    except PageError as exc:
-        return LoadResult(job, error=(exc.kind, str(exc)), warning=warning)
-    except OSError as exc:
-        error = ("unreadable", f"{job.source}: {exc.strerror or exc}")
-        return LoadResult(job, error=error, warning=warning)
-    except Exception as exc:  # noqa: BLE001 - a decoder bug on one file must not stop the batch
-        error = ("decode_error", f"{job.source}: {type(exc).__name__}: {exc}")
-        return LoadResult(job, error=error, warning=warning)
+    def one(self, job: Job) -> Page:
+        try:
+            page = load_page(job.source, job.rel_path, self.max_pixels, job.member)
+            return replace(page, job=job)
+        except PageError as exc:
+            return Page.failed(job, exc.kind, str(exc))
+        except OSError as exc:
+            return Page.failed(job, "unreadable", f"{job.source}: {exc.strerror or exc}")
+        except Exception as exc:  # noqa: BLE001 - a decoder bug on one file must not stop the batch
+            return Page.failed(job, "decode_error", f"{job.source}: {type(exc).__name__}: {exc}")

@@ -73,6 +73,17 @@ def render(pages: list[Page], options: RenderOptions, target_lang: str) -> list[
     return [_render_page(page, options, target_lang, chain) for page in pages]
 
 
+@dataclass(frozen=True)
+class Render:
+    """The render stage as a picklable callable ``list[Page] -> list[Page]``."""
+
+    options: RenderOptions
+    target_lang: str
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return render(pages, self.options, self.target_lang)
+
+
 @dataclass
 class _Work:
     """One page being lettered: the output drawn into in place, and what the fallbacks
@@ -264,33 +275,42 @@ def _letter(
     fitted = fit(area, spec, least, cap)
     if fitted is not None:
         return replace(block, render=_draw(work.out, area, fitted, style, base))
+    return replace(block, render=_fallback(block, k, work, spec, (least, cap), base))
+
+
+def _fallback(
+    block: TextBlock, k: int, work: _Work, spec: Spec, sizes: tuple[int, int], base: RenderResult
+) -> RenderResult:
+    """A text that its area cannot hold at the legible minimum: the flat background around
+    a caption, else an area grown past it on a backing (``overflow``), else ``kept``."""
+    style, area, (least, cap) = block.style, work.areas[k], sizes
+    assert style is not None
     box = _box(block, work.out)
     step = max(2 * least, round(0.25 * max(box.width, box.height)))
+    if not area.balloon:
+        flat = (work.out, style.background_color)
+        for grown in grown_areas(area, box, step, work.owners(), k, flat):
+            fitted = fit(grown, spec, least, cap)
+            if fitted is not None:
+                why = "area grown onto the flat background around it"
+                ok = replace(base, area=grown.bbox, area_polygon=grown.polygon(), reason=why)
+                return _draw(work.out, grown, fitted, style, ok)
     for grown in grown_areas(area, box, step, work.owners(), k):
         fitted = fit(grown, spec, least, cap)
         if fitted is None:
             continue
-        pad = max(2, round(fitted[0].size * 0.3))
-        backing = backing_box(fitted[2], grown, pad)
+        backing = backing_box(fitted[2], grown, max(2, round(fitted[0].size * 0.3)))
         if backing is not None:
             paint_backing(work.out, grown, backing, style.background_color)
         why = f"does not fit its area at {least} px (the legible minimum) or larger"
         over = replace(base, status="overflow", area=grown.bbox, area_polygon=grown.polygon())
         over = replace(over, balloon=False, backing=backing, reason=why + ": lettered past it")
-        return replace(block, render=_draw(work.out, grown, fitted, style, over))
-    grow = max(box.width, box.height) // 4 + 1
-    restore(
-        work.out,
-        page.image,
-        work.text_mask,
-        box.grow(grow, page.width, page.height),
-        work.owners(),
-        k,
-    )
+        return _draw(work.out, grown, fitted, style, over)
+    page = work.page
+    near = box.grow(max(box.width, box.height) // 4 + 1, page.width, page.height)
+    restore(work.out, page.image, work.text_mask, near, work.owners(), k)
     why = f"does not fit at {least} px even in an area grown by {GROWTH_STEPS[-1] * step} px"
-    return replace(
-        block, render=replace(base, status="kept", reason=why + ": source left as it was")
-    )
+    return replace(base, status="kept", reason=why + ": source left as it was")
 
 
 def _draw(

@@ -1,24 +1,23 @@
-"""Write stage (runs in worker processes): letter the page, encode and write the image,
-then its sidecar, each atomically. The sidecar is written last, so "sidecar says ok"
-implies the image is complete. A page that cannot be written gets a failed sidecar (when
-even that cannot be written, the run summary still has it).
+"""Write stage (runs in worker processes): the image, then its sidecar, each atomically.
+
+The sidecar is written last, so "sidecar says ok" implies the image is complete. A failed
+page (``page.error``) gets a failed sidecar and no image; a page that cannot be written
+gets one too (when even that cannot be written, the run summary still has it).
+:class:`Finish` is render + write in one worker task, each page guarded on its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from imgtrans import sidecar
-from imgtrans.discover import Job
 from imgtrans.errors import ImgtransError, MissingFontError, PageError
-from imgtrans.options import RunOptions
 from imgtrans.output import clean_path, write_image
-from imgtrans.page import Page
-from imgtrans.pool import inject_fault
+from imgtrans.page import Job, Page
 
 
 @dataclass(frozen=True)
@@ -29,45 +28,78 @@ class PageResult:
     blocks: tuple[tuple[str, str | None], ...] = ()  # (render status, inpaint path)
 
 
-def finish_page(page: Page, job: Job, run: sidecar.RunInfo, options: RunOptions) -> PageResult:
-    """Worker: letter the page, write image (+ clean background), then the sidecar."""
-    from imgtrans.stages.render import render
+@dataclass(frozen=True)
+class Write:
+    """The write stage: ``list[Page] -> list[PageResult]``. ``image=False`` (``imgtrans
+    ocr``) writes the sidecar alone; ``keep_clean`` also the erased background."""
 
-    inject_fault("finish", job.rel_path)
+    run: sidecar.RunInfo
+    image: bool = True
+    keep_clean: bool = False
+
+    def __call__(self, pages: list[Page]) -> list[PageResult]:
+        return [self.one(page) for page in pages]
+
+    def one(self, page: Page) -> PageResult:
+        job = _job(page)
+        if page.error is not None:
+            return fail_page(page, job, self.run, (page.error.kind, page.error.message))
+        try:
+            output = None
+            if self.image:
+                assert page.output is not None, "write needs page.output: run render first"
+                write_image(job.output, page.output, page.alpha, quality_of=job.source)
+                clean = None
+                if self.keep_clean and page.clean is not None:
+                    write_image(clean_path(job.output), page.clean, None)
+                    clean = clean_path(job.output).name
+                output = sidecar.OutputRecord(path=job.output.name, clean=clean)
+            doc = sidecar.page_record(page, self.run, output, "ok")
+            sidecar.write(job.sidecar, doc.to_json())
+        except OSError as exc:
+            return fail_page(page, job, self.run, write_error(job.output, exc))
+        stats = tuple(
+            (b.render.status if b.render else "untranslated", b.inpaint_path) for b in page.blocks
+        )
+        return PageResult(job.rel_path, "ok", blocks=stats)
+
+
+@dataclass(frozen=True)
+class Finish:
+    """Render (when given) then write, one page at a time, in a worker process: a page
+    whose lettering fails (a character no font has, a bug) fails alone."""
+
+    write: Callable[[list[Page]], list[PageResult]]
+    render: Callable[[list[Page]], list[Page]] | None = None
+
+    def __call__(self, pages: list[Page]) -> list[PageResult]:
+        out: list[PageResult] = []
+        for page in pages:
+            if self.render is not None and page.error is None:
+                page = guarded(self.render, page)
+            out.extend(self.write([page]))
+        return out
+
+
+def guarded(stage: Callable[[list[Page]], list[Page]], page: Page) -> Page:
+    """``stage`` on one page; a page-level failure becomes ``page.error``."""
     try:
-        [page] = render([page], options.render, options.target_lang)
-        assert page.output is not None
-        write_image(job.output, page.output, page.alpha, quality_of=job.source)
-        out_doc: dict[str, Any] = {"path": job.output.name}
-        if options.keep_clean and page.clean is not None:
-            write_image(clean_path(job.output), page.clean, None)
-        doc = sidecar.page_json(page, run, job.output.name, "ok")
-        if options.keep_clean:
-            doc["output"] = {**out_doc, "clean": clean_path(job.output).name}
-        sidecar.write(job.sidecar, doc)
+        [done] = stage([page])
     except ImgtransError as exc:
         # A character no font has, in one page's translation (an emoji from an LLM, say),
         # fails that page; the target script itself was checked before the run started.
         if not isinstance(exc, PageError | MissingFontError):
             raise
-        return fail_page(page, job, run, (exc.kind, str(exc)))
-    except OSError as exc:
-        return fail_page(page, job, run, write_error(job.output, exc))
+        return page.fail(exc.kind, str(exc))
     except Exception as exc:  # noqa: BLE001 - one page's lettering bug must not stop the batch
-        return fail_page(page, job, run, ("internal_error", f"{job.source}: {exc!r}"))
-    stats = tuple(
-        (b.render.status if b.render else "untranslated", b.inpaint_path) for b in page.blocks
-    )
-    return PageResult(job.rel_path, "ok", blocks=stats)
+        return page.fail("internal_error", f"{page.source}: {exc!r}")
+    return done
 
 
-def write_ocr_sidecar(page: Page, job: Job, run: sidecar.RunInfo) -> PageResult:
-    """Worker for ``imgtrans ocr``: the sidecar alone, no image."""
-    try:
-        sidecar.write(job.sidecar, sidecar.page_json(page, run, None, "ok"))
-    except OSError as exc:
-        return PageResult(job.rel_path, "failed", write_error(job.sidecar, exc))
-    return PageResult(job.rel_path, "ok", blocks=tuple(("untranslated", None) for _ in page.blocks))
+def _job(page: Page) -> Job:
+    if page.job is None:
+        raise ValueError(f"write needs page.job (where to write): run load first ({page.rel_path})")
+    return page.job
 
 
 def write_error(path: Path, exc: OSError) -> tuple[str, str]:
@@ -78,7 +110,12 @@ def write_error(path: Path, exc: OSError) -> tuple[str, str]:
 
 
 def fail_page(page: Page, job: Job, run: sidecar.RunInfo, error: tuple[str, str]) -> PageResult:
+    """Remove the page's output image and write its failed sidecar (best effort)."""
     job.output.unlink(missing_ok=True)
     with contextlib.suppress(OSError):
-        sidecar.write(job.sidecar, sidecar.page_json(page, run, None, "failed", error))
+        if page.image.size:
+            doc = sidecar.page_json(page, run, None, "failed", error)
+        else:  # failed before it had pixels
+            doc = sidecar.failed_json(job.rel_path, page.sha256 or None, run, *error)
+        sidecar.write(job.sidecar, doc)
     return PageResult(job.rel_path, "failed", error)

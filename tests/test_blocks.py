@@ -1,0 +1,68 @@
+"""One balloon, one block: lines of one balloon or caption together, two balloons apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from drawing import FONT_JA, FONT_KO, cer
+from PIL import Image, ImageDraw, ImageFont
+
+from imgtrans.ocr.blocks import group_lines
+from imgtrans.page import Page, TextLine
+from imgtrans.stages.ocr import OcrEngine
+
+
+def page(image: Image.Image) -> Page:
+    return Page(Path("b.png"), "b.png", "0" * 64, np.asarray(image.convert("RGB")).copy())
+
+
+def column(d: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size: int = 34) -> None:
+    font = ImageFont.truetype(str(FONT_JA), size)
+    d.text(xy, text, font=font, fill="black", direction="ttb", features=["vert"])
+
+
+def test_a_small_balloon_joined_to_a_big_one_is_its_own_block(ocr_engine: OcrEngine) -> None:
+    """No outline between them: the small balloon's column starts well below the others."""
+    img = Image.new("RGB", (560, 480), (150, 150, 150))
+    d = ImageDraw.Draw(img)
+    d.ellipse((250, 20, 520, 440), fill="white", outline="black", width=4)
+    d.ellipse((190, 170, 330, 390), fill="white", outline="black", width=4)
+    d.ellipse((254, 24, 516, 436), fill="white")  # the two interiors run into each other
+    column(d, (410, 70), "腰の銃で撃つ")
+    column(d, (365, 70), "脳みそを")
+    column(d, (320, 70), "ぶちまけるか")
+    column(d, (276, 215), "あっ？")
+    [out] = ocr_engine([page(img)])
+    texts = [b.text for b in out.blocks]
+    assert len(texts) == 2, texts
+    assert cer(texts[0], "腰の銃で撃つ脳みそをぶちまけるか") <= 0.1
+    assert cer(texts[1], "あっ？") <= 0.34
+
+
+def test_a_two_line_caption_is_one_block(ocr_engine: OcrEngine) -> None:
+    img = Image.new("RGB", (520, 260), (40, 40, 40))
+    d = ImageDraw.Draw(img)
+    d.rectangle((40, 40, 470, 200), fill=(240, 225, 180), outline="black", width=3)
+    font = ImageFont.truetype(str(FONT_KO), 44)
+    d.text((150, 62), "MOMENTS", font=font, fill="black")
+    d.text((160, 122), "LATER...", font=font, fill="black")
+    [out] = ocr_engine([page(img)])
+    assert [cer(b.text, "MOMENTS LATER...") <= 0.15 for b in out.blocks] == [True], [
+        b.text for b in out.blocks
+    ]
+
+
+def box(x0: float, y0: float, x1: float, y1: float, text: str) -> TextLine:
+    return TextLine(((x0, y0), (x1, y0), (x1, y1), (x0, y1)), text, 0.99)
+
+
+def test_words_of_one_row_split_by_the_detector_are_one_block_in_order() -> None:
+    lines = [
+        box(479, 98, 616, 139, "YORK"),
+        box(322, 94, 458, 141, "NEW"),
+        box(647, 99, 876, 141, "EVENING"),
+        box(330, 300, 520, 340, "Elsewhere"),  # another caption far below
+    ]
+    groups = group_lines(lines)
+    assert [[ln.text for ln in g] for g in groups] == [["NEW", "YORK", "EVENING"], ["Elsewhere"]]
