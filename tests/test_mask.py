@@ -112,3 +112,16 @@ def test_blocks_not_to_translate_are_not_masked() -> None:
         blocks=(TextBlock(0, (column,), "vertical", translate=False, note="sound effect"),),
     )
     assert not masked(page).any()
+
+
+def test_glyphs_run_into_art_of_their_colour_fall_back_to_the_polygon() -> None:
+    """White text touching a white bar that runs out of the polygon: the strokes cannot be
+    told from the art, so the whole polygon goes (no half-erased glyphs left behind)."""
+    img = np.full((160, 300, 3), 90, np.uint8)
+    cv2.putText(img, "SHINE", (30, 100), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 4)
+    img[:, 40:48] = 255  # a highlight down through the S
+    glyphs = np.all(img == 255, axis=2)
+    page = one_block_page(img, box_line(25, 60, 205, 108, "SHINE"))
+    strokes = masked(page)
+    assert (strokes == (text_mask(page, 3) > 0)).all()
+    assert strokes[60:108][glyphs[60:108]].all()

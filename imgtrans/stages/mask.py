@@ -27,13 +27,13 @@ from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import MaskOptions
 from imgtrans.page import BBox, Page, TextBlock
 
-EDGE_BAND = 3  # px inside the polygon's edge where the background is measured
 CORE_DEPTH = 0.5  # structure deeper than this share of the polygon's depth is a glyph
 MIN_CONTRAST = 40.0  # text colour this close to the background: strokes cannot be told apart
 EXTRA_REACH = 1.5  # marks up to this many glyph sizes around the block go with it
 EXTRA_SIZE = 1.3  # ... when no bigger than this many glyph sizes
 HALO = 3  # px past the grown strokes where off-background pixels are erased too
 GLOW = 0.3  # a glow around lettering on a flat background: up to this many glyph sizes
+TANGLED = 0.25  # share of glyph-joined structure outside the line's middle: "can't tell"
 BUSY = 0.5  # share of a polygon off its background colour that makes the background busy
 
 
@@ -158,8 +158,8 @@ def _line_strokes(
     crop: np.ndarray, poly: np.ndarray, union: np.ndarray, size: int, dilate: int
 ) -> np.ndarray:
     """Strokes of one line (polygon ``poly``; ``union``: all the block's polygons)."""
-    band = poly & ~np.asarray(cv2.erode(poly.astype(np.uint8), _kernel(EDGE_BAND)) > 0)
-    bg = tuple(int(v) for v in np.median(crop[band if band.any() else poly], axis=0))
+    # The glyphs are a minority of their polygon (which may poke out of a snug balloon).
+    bg = tuple(int(v) for v in np.median(crop[poly], axis=0))
     colours = measure_colours(crop, poly, bg)  # type: ignore[arg-type]
     contrast = float(np.abs(np.array(colours.text) - np.array(bg)).max())
     if not colours.measured or contrast < MIN_CONTRAST:
@@ -172,11 +172,27 @@ def _line_strokes(
     depth = cv2.distanceTransform(poly.astype(np.uint8), cv2.DIST_L2, 3)
     core = depth > CORE_DEPTH * float(depth.max())
     strokes = ink & poly & (~structure | core)
+    if _tangled(ink & poly & structure, core):
+        return _grow(poly, dilate)  # the glyphs run into the picture: no telling them apart
     background = _near(crop, bg, 12.0)  # type: ignore[arg-type]
     strokes |= _extras(ink, structure, background, poly, union, size)
     reach = max(dilate + HALO, round(GLOW * size))
     halo = _halo(strokes, poly, background, structure & ~core, dilate, reach)
     return np.asarray(_grow(strokes, dilate) | halo)
+
+
+def _tangled(structure: np.ndarray, core: np.ndarray) -> bool:
+    """Glyphs joined to art of their own colour: the structure (inside the polygon) that
+    reaches the middle of the line has much of itself outside the middle, where only the
+    middle would be erased and the rest of the glyphs would stay."""
+    n, labels = cv2.connectedComponents(structure.astype(np.uint8), connectivity=8)
+    if n < 2:
+        return False
+    joined = np.zeros(n, bool)
+    joined[labels[structure & core]] = True
+    joined[0] = False
+    part = joined[labels]
+    return int((part & ~core).sum()) > TANGLED * max(1, int((part & core).sum()))
 
 
 def _halo(
