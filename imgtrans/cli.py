@@ -365,9 +365,10 @@ def _progress(quiet: bool) -> Iterator[Any]:
 def _report(summary: Any, json_out: bool) -> None:
     _report_counts(summary, json_out)
     log.info(
-        "blocks: %d, overflow %d, untranslated %d",
+        "blocks: %d, overflow %d, kept %d, untranslated %d",
         summary.blocks,
         summary.overflow,
+        getattr(summary, "kept", 0),
         summary.untranslated,
     )
 
