@@ -178,7 +178,7 @@ def pipeline_child(args: argparse.Namespace) -> None:
         inpaint=InpaintOptions(inpainter=args.inpainter),
     )
     tm = read_tm(args.tm) if args.tm else {}
-    info = run_info(engines["ocr"], engines["inpainter"])
+    run = run_info(engines["ocr"], engines["inpainter"])
     stages = Stages(
         load=Load(options.max_pixels),
         ocr=engines["ocr"],
@@ -186,10 +186,10 @@ def pipeline_child(args: argparse.Namespace) -> None:
         translate=Translate(FillTranslator(tm), TARGET),
         inpaint=engines["inpainter"],
         render=Render(options.render, TARGET),
-        write=Write(info),
+        write=Write(run, image=True),
     )
-    pipeline = Pipeline(stages, options, info)
-    plan = plan_run([Path(args.inputs)], options, TARGET, True)
+    plan = plan_run([args.inputs], options, TARGET, True)
+    pipeline = Pipeline(stages, options, run)
     self0, kids0 = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),

@@ -5,8 +5,8 @@
 Draws ``--large`` synthetic pages (one English caption each, translated by a TM), starts a
 local Ray cluster (``--cpus``), then runs ``translate_images`` with each executor on the
 first ``--small`` pages and on all ``--large`` (each run into a fresh output folder; models
-are loaded by each run, as a user's run would). Prints the cluster start time, the wall
-time of every run, and the cost per extra page (the slope between the two sizes), whose
+are loaded by each run, as a user's run would). A warm-up local run of one page comes
+first (imports, OS caches). Prints the cluster start time, the wall time of every run, and the cost per extra page (the slope between the two sizes), whose
 difference is Ray's overhead per page. Needs the ``ray`` extra.
 """
 
@@ -73,6 +73,7 @@ def main() -> None:
             configure_logging=False,
         )  # fmt: skip
         print(f"ray cluster start ({args.cpus} CPUs): {time.perf_counter() - start:.1f} s")
+        run(pages[:1], work / "warmup", tm, "local")  # imports, OS caches: not measured
         walls: dict[tuple[str, int], float] = {}
         for n in (args.small, args.large):
             for executor in ("local", "ray"):

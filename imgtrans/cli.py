@@ -409,9 +409,10 @@ def _progress(quiet: bool) -> Iterator[Any]:
 def _report(summary: Any) -> None:
     _report_counts(summary)
     log.info(
-        "blocks: %d, overflow %d, untranslated %d",
+        "blocks: %d, overflow %d, kept %d, untranslated %d",
         summary.blocks,
         summary.overflow,
+        getattr(summary, "kept", 0),
         summary.untranslated,
     )
 

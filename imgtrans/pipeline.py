@@ -55,6 +55,7 @@ class Summary:
     failed: int = 0
     blocks: int = 0
     overflow: int = 0
+    kept: int = 0  # blocks left as they were (no legible size fits even past their area)
     untranslated: int = 0
     failures: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
@@ -77,6 +78,7 @@ class Summary:
         for status, path in result.blocks:
             self.blocks += 1
             self.overflow += status == "overflow"
+            self.kept += status == "kept"
             self.untranslated += status == "untranslated"
             if path:
                 self.inpaint_paths[path] = self.inpaint_paths.get(path, 0) + 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,7 +37,9 @@ log = logging.getLogger(__name__)
 
 Wrap = Callable[[str, Any], Any]
 RAY_MISSING = 'the ray executor needs Ray: pip install "imgtrans[ray]"'
-TASK_RETRIES = 3  # a worker that dies (OOM killer, segfault): its task is run again
+# A worker that dies (OOM killer, segfault, a lost node): its task is run again, at most this
+# many times (Ray Data's default is forever: a file that kills every decoder would loop).
+TASK_RETRIES = 3
 
 
 def _column(items: list[Any]) -> np.ndarray:
@@ -176,6 +179,15 @@ class RayExecutor:
         return self.tracker.summary
 
     def _results(self, ray: Any, plan: Plan) -> Iterator[tuple[Job, PageResult]]:
+        with warnings.catch_warnings():
+            # max_retries has no named parameter yet; Ray warns about the keyword form.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ds = self._dataset(ray, plan)
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            yield from zip(batch["job"], batch["result"], strict=True)
+
+    def _dataset(self, ray: Any, plan: Plan) -> Any:
+        """The Ray Data pipeline of the run (lazy: nothing runs until it is iterated)."""
         from ray.data import ActorPoolStrategy, DataContext
 
         context = DataContext.get_current()
@@ -217,9 +229,7 @@ class RayExecutor:
                 **model_args,
             )  # fmt: skip
         finish = FinishTask(Finish(self.stages.write, self.stages.render))
-        ds = ds.map_batches(finish, batch_size=size, **task_args)
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            yield from zip(batch["job"], batch["result"], strict=True)
+        return ds.map_batches(finish, batch_size=size, **task_args)
 
 
 def _import_ray() -> Any:

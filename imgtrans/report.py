@@ -190,9 +190,12 @@ def collect(
         after = path.parent / output["path"] if output.get("path") else None
         before = _before_url(doc, root, report_dir, embed)
         error = doc.get("error") or {}
+        name = str(source.get("path") or path.name)
+        if output.get("path") and Path(output["path"]).name != Path(name).name:
+            name += f" → {output['path']}"
         pages.append(
             PageEntry(
-                name=str(source.get("path") or path.name),
+                name=name,
                 status=str(doc.get("status")),
                 error=f"{error.get('kind')}: {error.get('message')}" if error else "",
                 width=int(source.get("width") or 0),

@@ -152,3 +152,26 @@ def test_output_format_and_alpha(tmp_path: Path, fmt: str, suffix: str, pil: str
     if pil != "JPEG":  # alpha survives where the format has it
         assert written.mode == "RGBA"
         assert np.array_equal(np.asarray(written)[:, :, 3], alpha)
+
+
+def test_a_translation_nothing_can_hold_is_kept_and_counted(tmp_path: Path) -> None:
+    """Erased and left empty never: the source stays, the sidecar and --json say `kept`."""
+    rgb = draw(240, 90, [Text("Where is the station?", (12, 30), 20, font=FONT_KO)])
+    save(rgb, tmp_path / "in" / "a.png")
+    tm = tmp_path / "tm.tsv"
+    tm.write_text("Where is the station?\t" + " ".join(["역은"] * 2000) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        ["translate", str(tmp_path / "in"), "--to", "ko", "--tm", str(tm), "-o", str(out)]
+        + ["--json", "-q"],
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["kept"] == 1 and summary["overflow"] == 0
+    doc = json.loads((out / "a.imgtrans.json").read_text("utf-8"))
+    validate(doc)
+    [block] = [b for b in doc["blocks"] if b["translate"]]
+    assert block["render"]["status"] == "kept" and block["render"]["reason"]
+    written = np.asarray(Image.open(out / "a.png").convert("RGB")).astype(int)
+    assert np.abs(written - rgb.astype(int)).max() <= 2  # the source, as it was

@@ -108,3 +108,19 @@ def test_report_loads_in_a_browser_and_shows_the_images(outdir: Path, tmp_path: 
         # Before on the left half, after on the right half, each a sizeable picture.
         assert near[:, :half].sum() > 20_000, colour
         assert near[:, half:].sum() > 20_000, colour
+
+
+def test_report_names_the_output_when_it_differs_from_the_source(
+    outdir: Path, tmp_path: Path
+) -> None:
+    import json
+
+    doc = json.loads((outdir / "a.imgtrans.json").read_text("utf-8"))
+    doc["output"]["path"] = "a.ko.png"
+    (tmp_path / "a.ko.imgtrans.json").write_text(json.dumps(doc), encoding="utf-8")
+    shutil.copy(outdir / "a.png", tmp_path / "a.ko.png")
+    code, out = run("report", tmp_path, "--input", outdir.parent / "pages")
+    assert code == 0, out
+    html = (tmp_path / "report.html").read_text("utf-8")
+    assert "<h2>1. a.png → a.ko.png" in html
+    assert html.count("<img") == 2  # the source found through --input, and the output

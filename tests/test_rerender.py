@@ -125,3 +125,21 @@ def test_every_package_is_installed() -> None:
         ".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "imgtrans").rglob("__init__.py")
     }
     assert found | {"imgtrans.fonts"} == set(config["packages"])
+
+
+@pytest.mark.parametrize("keep_clean", [True, False])
+def test_a_translation_too_long_to_letter_keeps_what_was_there(
+    tmp_path: Path, keep_clean: bool
+) -> None:
+    sidecar = translate(tmp_path, *(["--keep-clean"] if keep_clean else []))
+    before = np.asarray(Image.open(tmp_path / "comic_en.png").convert("RGB")).astype(int)
+    edit(sidecar, "WHERE", " ".join(["아무도"] * 3000))
+    result = runner.invoke(app, ["render", str(tmp_path), "-q"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(sidecar.read_text("utf-8"))
+    [block] = [b for b in doc["blocks"] if b["text"].startswith("WHERE")]
+    assert block["render"]["status"] == "kept" and "source left" in block["render"]["reason"]
+    after = np.asarray(Image.open(tmp_path / "comic_en.png").convert("RGB")).astype(int)
+    x0, y0, x1, y1 = block["render"]["area"]
+    # Its previous lettering is put back, not erased and left empty.
+    assert np.abs(after[y0:y1, x0:x1] - before[y0:y1, x0:x1]).max() <= 8

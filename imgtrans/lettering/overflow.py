@@ -97,15 +97,16 @@ def paint_backing(out: np.ndarray, area: Area, box: BBox, colour: tuple[int, int
 def restore(
     out: np.ndarray,
     original: np.ndarray,
-    erased: np.ndarray,
+    clean: np.ndarray,
     box: BBox,
     owners: np.ndarray | None,
     index: int,
 ) -> None:
-    """Put the ``original`` pixels back where ``erased`` (bool HxW) is set inside ``box``,
-    in place, except on pixels another block's area owns (their lettering stays)."""
+    """Put the ``original`` pixels back inside ``box`` wherever the erased image ``clean``
+    differs from them (what erasing took away), in place, except on pixels another block's
+    area owns (their lettering stays)."""
     sl = (slice(box.y0, box.y1), slice(box.x0, box.x1))
-    take = erased[sl].copy()
+    take = (original[sl] != clean[sl]).any(axis=2)
     if owners is not None:
         mine = owners[sl]
         take &= (mine == FREE) | (mine == index) | (mine == BLOCKED)

@@ -308,7 +308,8 @@ def _fallback(
         return _draw(work.out, grown, fitted, style, over)
     page = work.page
     near = box.grow(max(box.width, box.height) // 4 + 1, page.width, page.height)
-    restore(work.out, page.image, work.text_mask, near, work.owners(), k)
+    assert page.clean is not None
+    restore(work.out, page.image, page.clean, near, work.owners(), k)
     why = f"does not fit at {least} px even in an area grown by {GROWTH_STEPS[-1] * step} px"
     return replace(base, status="kept", reason=why + ": source left as it was")
 
