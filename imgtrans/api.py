@@ -284,7 +284,9 @@ def translate_images(
                 render=Render(options.render, options.target_lang),
                 write=Write(run, image=True, keep_clean=options.keep_clean, prune=options.prune),
             )
-            summary = execute("translate", stages, plan, options, run, progress, wrap, summary)
+            summary = execute(
+                "translate", stages, plan, options, run, progress, wrap, summary=summary
+            )
             if options.prune:
                 prune_stale(plan, summary)
     finally:
@@ -315,7 +317,7 @@ def ocr_images(
     with ExitStack() as locks:
         plan = plan_run(as_paths(inputs), options, "ocr", False, locks)
         stages = Stages(load=Load(options.max_pixels), ocr=engine, write=Write(run, image=False))
-        return execute("ocr", stages, plan, options, run, progress, wrap, summary)
+        return execute("ocr", stages, plan, options, run, progress, wrap, summary=summary)
 
 
 def render_outputs(
@@ -339,7 +341,7 @@ def render_outputs(
         failed_sidecars=False,
     )
     run = run_info(options, {}, "none", "none")
-    summary = execute("render", stages, plan, options, run, progress, wrap, summary)
+    summary = execute("render", stages, plan, options, run, progress, wrap, summary=summary)
     failed = {f["path"] for f in summary.failures}
     rendered = [job.sidecar for job in plan.jobs if job.rel_path not in failed]
     for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz

@@ -157,7 +157,7 @@ def test_unexpected_is_1_with_a_traceback_and_no_locals(
 
     real_execute = api.execute
     monkeypatch.setattr(
-        api, "execute", lambda *args: real_execute(*args[:-1], broken_mask)
+        api, "execute", lambda *args, **kw: real_execute(*args[:-1], broken_mask, **kw)
     )  # the CLI's run with its mask stage replaced from outside
     code, out = invoke("translate", src, "--to", "ko", "--tm", tm, "-o", tmp_path / "o", "-j", "1")
     assert code == ExitCode.UNEXPECTED
