@@ -42,13 +42,18 @@ MASK_DILATE = 3
 _ONE_PAGE = Page(Path(), ".", "0" * 64, np.zeros((8, 8, 3), np.uint8))
 
 
-def find_sidecars(targets: list[Path]) -> list[Path]:
-    found: list[Path] = []
+def find_sidecars(targets: list[Path]) -> list[tuple[Path, str]]:
+    """Every sidecar under ``targets``, with its path relative to the target it was found
+    under (a sidecar given as a file: its name), as ``--json`` failures report it."""
+    found: list[tuple[Path, str]] = []
     for target in targets:
         if target.is_dir():
-            found.extend(sorted(target.rglob("*" + SIDECAR_SUFFIX)))
+            found.extend(
+                (path, path.relative_to(target).as_posix())
+                for path in sorted(target.rglob("*" + SIDECAR_SUFFIX))
+            )
         elif target.is_file():
-            found.append(target)
+            found.append((target, target.name))
         else:
             raise NoInputError(f"not found: {target}")
     if not found:
@@ -289,4 +294,4 @@ class Rewrite:
 
 def render_jobs(targets: list[Path]) -> list[Job]:
     """One job per sidecar found under ``targets`` (its output is read from the sidecar)."""
-    return [Job(path, str(path), path, path) for path in find_sidecars(targets)]
+    return [Job(path, rel, path, path) for path, rel in find_sidecars(targets)]
