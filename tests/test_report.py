@@ -56,7 +56,7 @@ def test_report_lists_pages_worst_first_with_totals(outdir: Path) -> None:
     srcs = re.findall(r'<img src="([^"]+)"', html)
     assert "../pages/a.png" in srcs and "a.png" in srcs
     assert "../pages/b%231%25%FF.png" in srcs and "b%231%25%FF.png" in srcs
-    assert all(os.path.isfile(os.fsencode(outdir) + b"/" + unquote_to_bytes(s)) for s in srcs)
+    assert all((outdir / os.fsdecode(unquote_to_bytes(s))).is_file() for s in srcs)
     assert "http://" not in html and "https://" not in html and "<script" not in html
 
 
