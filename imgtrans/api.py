@@ -363,11 +363,7 @@ def execute(
     if options.executor == "ray":
         from imgtrans.ray_executor import RayExecutor
 
-        result = RayExecutor(mode, stages, options, run, progress, wrap).run(plan)
-        if summary is None:
-            return result
-        vars(summary).update(vars(result))  # the caller's summary (--json) holds the counts
-        return summary
+        return RayExecutor(mode, stages, options, run, progress, wrap, summary).run(plan)
     if wrap is not None:
         stages = stages.wrap(wrap)
     return Pipeline(stages, options, run, progress, summary).run(plan)
