@@ -486,11 +486,12 @@ def render(
     font: Fonts = None,
     direction: LetterDirection = "auto",
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core, max 8).")
+        int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core, as memory allows).")
     ] = 0,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first sidecar that fails.")
     ] = False,
+    wait: Wait = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
@@ -507,6 +508,7 @@ def render(
             {
                 "jobs": jobs,
                 "fail_fast": fail_fast,
+                "wait": wait,
                 "render": {"fonts": tuple(font or ()), "direction": direction},
             }
         )
