@@ -193,10 +193,7 @@ class WorkerPool:
             if task.packed is None:
                 return value
             data, blocks = value
-            try:
-                return transport.loads(data)
-            finally:
-                transport.release(blocks)
+            return transport.receive(data, blocks)
         finally:
             self._tasks.pop(task.id, None)
             transport.release(task.blocks)
