@@ -34,20 +34,22 @@ class Area:
     x0: int
     y0: int
     balloon: bool
+    centre: tuple[float, float] | None = None  # page point to centre the lines on instead
 
     @cached_property
     def spans(self) -> tuple[float, float, float, float] | None:
         """(x span centre, y span centre, median x, median y) of the area's pixels in window
-        coordinates; None when empty. Cached: the fit asks for it at every size it tries."""
+        coordinates (the first two at :attr:`centre` when it is set); None when empty.
+        Cached: the fit asks for it at every size it tries."""
         ys, xs = np.nonzero(self.mask)
         if len(xs) == 0:
             return None
-        return (
-            (float(xs.min()) + float(xs.max()) + 1) / 2,
-            (float(ys.min()) + float(ys.max()) + 1) / 2,
-            float(np.median(xs)),
-            float(np.median(ys)),
-        )
+        if self.centre is not None:
+            span_x, span_y = self.centre[0] - self.x0, self.centre[1] - self.y0
+        else:
+            span_x = (float(xs.min()) + float(xs.max()) + 1) / 2
+            span_y = (float(ys.min()) + float(ys.max()) + 1) / 2
+        return (span_x, span_y, float(np.median(xs)), float(np.median(ys)))
 
     @cached_property
     def extent(self) -> tuple[int, int]:

@@ -273,6 +273,11 @@ def _letter(
     cap = min(options.max_font_size, max(least, round(style.font_size * SIZE_CAP)))
     base = RenderResult("ok", None, (), area.bbox, direction, area.polygon(), area.balloon)
     fitted = fit(area, spec, least, cap)
+    if fitted is None and area.mask.any():
+        # Lines centred on the area's middle can miss an uneven area (the L left of another
+        # block's share of a balloon): centred on the source text instead they may fit.
+        area = replace(area, centre=_box(block, work.out).center)
+        fitted = fit(area, spec, least, cap)
     if fitted is not None:
         return replace(block, render=_draw(work.out, area, fitted, style, base))
     return replace(block, render=_fallback(block, k, work, spec, (least, cap), base))
@@ -295,8 +300,9 @@ def _fallback(
                 why = "area grown onto the flat background around it"
                 ok = replace(base, area=grown.bbox, area_polygon=grown.polygon(), reason=why)
                 return _draw(work.out, grown, fitted, style, ok)
+    # Past the balloon the text covers what is around it: never larger than the source.
     for grown in grown_areas(area, box, step, work.owners(), k):
-        fitted = fit(grown, spec, least, cap)
+        fitted = fit(grown, spec, least, max(least, min(cap, style.font_size)))
         if fitted is None:
             continue
         backing = backing_box(fitted[2], grown, max(2, round(fitted[0].size * 0.3)))
