@@ -71,16 +71,23 @@ def ring_colour(image: np.ndarray, box_mask: np.ndarray, text_mask: np.ndarray) 
     return _rgb(np.median(image[ring], axis=0))
 
 
+def _ranks(pixels: np.ndarray, channel: int) -> np.ndarray:
+    """int64[256]: how many of ``pixels`` (N x C uint8, contiguous) have ``channel`` <= v."""
+    hist = cv2.calcHist([pixels.reshape(len(pixels), 1, -1)], [channel], None, [256], [0, 256])
+    return np.cumsum(hist.ravel().astype(np.int64))
+
+
 def median_rgb(pixels: np.ndarray) -> tuple[float, float, float]:
     """Per-channel median of ``pixels`` (N x 3 uint8, N > 0), as ``np.median(pixels,
     axis=0)`` gives it (the mean of the two middle values when N is even), from counts."""
     n = len(pixels)
-    middle = np.array(((n - 1) // 2 + 1, n // 2 + 1))  # 1-based ranks of the middle value(s)
-    counts = np.bincount((pixels + np.array((0, 256, 512), np.intp)).ravel(), minlength=768)
-    ranks = np.cumsum(counts.reshape(3, 256), axis=1)
-    # The value of rank k: how many values have fewer than k at or below them.
-    a, b = (np.count_nonzero(ranks < k, axis=1) for k in middle)
-    return float(a[0] + b[0]) / 2, float(a[1] + b[1]) / 2, float(a[2] + b[2]) / 2
+    pixels = np.ascontiguousarray(pixels)
+    middle = ((n - 1) // 2 + 1, n // 2 + 1)  # 1-based ranks of the middle value(s)
+    out = []
+    for c in range(3):
+        a, b = np.searchsorted(_ranks(pixels, c), middle)
+        out.append(float(int(a) + int(b)) / 2)
+    return out[0], out[1], out[2]
 
 
 def quantile_u8(values: np.ndarray, q: float) -> float:
@@ -92,7 +99,7 @@ def quantile_u8(values: np.ndarray, q: float) -> float:
     below = math.floor(rank)
     if below >= n - 1:
         return float(values.max())
-    ranks = np.cumsum(np.bincount(values, minlength=256))
+    ranks = _ranks(np.ascontiguousarray(values), 0)
     a, b = (np.float32(v) for v in np.searchsorted(ranks, (below + 1, below + 2)))
     gamma = rank - below
     diff = b - a
@@ -109,7 +116,11 @@ def measure_colours(original: np.ndarray, text_mask: np.ndarray, background: RGB
     pixels (e.g. the original is already erased) the text colour is black or white for
     contrast and ``measured`` is False.
     """
-    pixels = original[text_mask]
+    return colours_of(original[text_mask], text_mask, background)
+
+
+def colours_of(pixels: np.ndarray, text_mask: np.ndarray, background: RGB) -> Colours:
+    """:func:`measure_colours` of the pixels ``original[text_mask]`` (N x 3 uint8)."""
     if len(pixels) < 12:
         return Colours(best_contrast(background), background, None, False)
     diff = np.abs(pixels.astype(np.int16) - np.array(background, np.int16))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from imgtrans.lettering.colour import measure_colours, median_rgb
+from imgtrans.lettering.colour import colours_of, median_rgb
 from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import MaskOptions
 from imgtrans.page import BBox, Page, TextBlock, TextLine
@@ -267,9 +267,10 @@ def _line_strokes(
     tight = _around(poly, 1)
     sub, sub_poly = crop[tight], poly[tight]
     # The glyphs are a minority of their polygon (which may poke out of a snug balloon).
-    r, g, b = (int(v) for v in median_rgb(sub[sub_poly]))
+    pixels = sub[sub_poly]
+    r, g, b = (int(v) for v in median_rgb(pixels))
     bg = (r, g, b)
-    colours = measure_colours(sub, sub_poly, bg)
+    colours = colours_of(pixels, sub_poly, bg)
     contrast = float(np.abs(np.array(colours.text) - np.array(bg)).max())
     if not colours.measured or contrast < MIN_CONTRAST:
         return _grow(poly, dilate)
