@@ -217,7 +217,7 @@ def plan_run(
     folders |= {plan.output.parent for plan in found.archives}
     for root in folders or {options.output or Path.cwd()}:
         check_writable(root)
-    if locks is not None and found.jobs:
+    if locks is not None and (found.jobs or found.archives):
         locks.enter_context(output_locks(found.out_roots, options.wait))
     done = resume(found.jobs, options.fingerprint(), options.overwrite, needs_image)
     problems = [(str(p.path), p.kind, p.message) for p in found.problems]
@@ -289,11 +289,11 @@ def translate_images(
             )
             if options.prune:
                 prune_stale(plan, summary)
+            # Comic archives: a .cbz once all of its pages are done (under the lock).
+            for path, message in archive.assemble_all(plan.archives):
+                summary.warnings.append({"path": path, "message": message})
     finally:
         translate.close()
-    # Comic archives: a .cbz once all of its pages are done.
-    for path, message in archive.assemble_all(plan.archives):
-        summary.warnings.append({"path": path, "message": message})
     return summary
 
 
@@ -334,18 +334,23 @@ def render_outputs(
     from imgtrans.stages import Stages
 
     options = options or RunOptions()
-    plan = Plan(render_jobs([Path(t) for t in targets]))
+    paths = [Path(t) for t in targets]
+    plan = Plan(render_jobs(paths))
     stages = Stages(
         load=LoadForRender(options.max_pixels),
         write=Rewrite(options.render),
         failed_sidecars=False,
     )
     run = run_info(options, {}, "none", "none")
-    summary = execute("render", stages, plan, options, run, progress, wrap, summary=summary)
-    failed = {f["path"] for f in summary.failures}
-    rendered = [job.sidecar for job in plan.jobs if job.rel_path not in failed]
-    for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
-        log.warning("%s", problem)
+    # The folders rewritten: a translate run writing one of them (or a folder around it)
+    # must not interleave with this one.
+    folders = {(p if p.is_dir() else p.parent).resolve() for p in paths}
+    with output_locks(folders if plan.jobs else (), options.wait):
+        summary = execute("render", stages, plan, options, run, progress, wrap, summary=summary)
+        failed = {f["path"] for f in summary.failures}
+        rendered = [job.sidecar for job in plan.jobs if job.rel_path not in failed]
+        for problem in archive.rebuild_after_render(rendered):  # comic archives: their .cbz
+            log.warning("%s", problem)
     return summary
 
 
@@ -363,11 +368,7 @@ def execute(
     if options.executor == "ray":
         from imgtrans.ray_executor import RayExecutor
 
-        result = RayExecutor(mode, stages, options, run, progress, wrap).run(plan)
-        if summary is None:
-            return result
-        vars(summary).update(vars(result))  # the caller's summary (--json) holds the counts
-        return summary
+        return RayExecutor(mode, stages, options, run, progress, wrap, summary).run(plan)
     if wrap is not None:
         stages = stages.wrap(wrap)
     return Pipeline(stages, options, run, progress, summary).run(plan)

@@ -1,6 +1,6 @@
 """The ``imgtrans`` command line: flags -> options -> run -> exit code.
 
-Exceptions become exit codes in exactly one place, :func:`_exit_codes`. Human output goes
+Exceptions become exit codes in exactly one place, :func:`imgtrans.cli_common.exit_codes`. Human output goes
 to stderr (one rich console shared by logging and the progress bar); stdout carries only
 machine-readable output (``--json``, ``imgtrans schema``). Heavy imports (torch, models)
 happen inside command bodies so ``imgtrans --help`` is instant.
@@ -10,23 +10,37 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 import signal
 import sys
-import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.markup import escape
 
 from imgtrans import __version__
-from imgtrans.errors import ExitCode, ImgtransError, Interrupted
+from imgtrans.cli_common import (
+    BatchSize,
+    Device,
+    Executor,
+    FailFastOpt,
+    Fonts,
+    Inputs,
+    JsonOut,
+    LetterDirection,
+    Quiet,
+    RayAddress,
+    Verbose,
+    Wait,
+    exit_codes,
+    json_summary,
+    log,
+    progress_bar,
+    report_counts,
+    report_run,
+    setup_logging,
+)
+from imgtrans.errors import ExitCode
 
 app = typer.Typer(
     name="imgtrans",
@@ -35,85 +49,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console(stderr=True)
-log = logging.getLogger("imgtrans")
-
-
-def _setup_logging(quiet: bool, verbose: bool) -> None:
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
-    handler = RichHandler(console=console, show_time=False, show_path=False, rich_tracebacks=False)
-    root = logging.getLogger("imgtrans")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
-@contextmanager
-def _exit_codes() -> Iterator[None]:
-    """The one place where exceptions turn into process exit codes (see errors.ExitCode)."""
-
-    def on_term(signum: int, frame: Any) -> None:
-        raise Interrupted(signum)
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except Interrupted as exc:
-        console.print(
-            f"[yellow]interrupted ({'SIGTERM' if exc.code == ExitCode.TERMINATED else 'SIGINT'}): "
-            "finished images are kept; rerun to do the rest"
-        )
-        raise typer.Exit(int(exc.code)) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted: finished images are kept; rerun to do the rest")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    except ImgtransError as exc:
-        # soft_wrap: a path in the message must not be broken across lines (logs, grep).
-        # escape: a message may hold brackets ("[env]", a path) that are not rich markup.
-        console.print(
-            f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(int(exc.code)) from None
-    except Exception as exc:  # noqa: BLE001 - the last resort: say what happened, exit 1
-        # Traceback without locals: locals could hold API keys.
-        console.print(
-            f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(
-            "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-8)),
-            markup=False,
-            highlight=False,
-        )
-        raise typer.Exit(int(ExitCode.UNEXPECTED)) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextmanager
-def _json_summary(summary: Any) -> Iterator[None]:
-    """``--json``: print ``summary`` on stdout on every exit, whatever the exit status (0, 3,
-    an error that stopped the run, an interrupt), with that status as ``exit_code``. Goes
-    outside :func:`_exit_codes`, which turns every exception into ``typer.Exit``."""
-    code = int(ExitCode.OK)
-    try:
-        yield
-    except typer.Exit as exc:
-        code = exc.exit_code
-        raise
-    except BaseException:
-        code = int(ExitCode.UNEXPECTED)
-        raise
-    finally:
-        if summary is not None:
-            from dataclasses import asdict
-
-            from imgtrans.sidecar import dumps
-
-            typer.echo(dumps({**asdict(summary), "exit_code": code}))
 
 
 def _version(value: bool) -> None:
@@ -137,61 +72,9 @@ def _main(
         # Config files and IMGTRANS_* variables become the defaults the command line overrides.
         from imgtrans.config import default_map
 
-        with _exit_codes():
+        with exit_codes():
             command = ctx.command.commands["translate"]  # type: ignore[attr-defined]
             ctx.default_map = {"translate": default_map(command)}
-
-
-Inputs = Annotated[
-    list[Path], typer.Argument(help="Image files and/or folders (walked recursively).")
-]
-Quiet = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Only warnings and errors; no progress bar.")
-]
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")]
-BatchSize = Annotated[int, typer.Option("--batch-size", help="Pages per model batch.")]
-Device = Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")]
-Fonts = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--font", help="Font file tried before the shipped ones (repeatable: a fallback chain)."
-    ),
-]
-LetterDirection = Annotated[
-    str,
-    typer.Option(
-        "--direction", help="Lettering direction for ja/zh targets: auto, horizontal, vertical."
-    ),
-]
-Wait = Annotated[
-    bool,
-    typer.Option(
-        "--wait",
-        help="If another run is writing the output folder, wait for it (default: exit 8).",
-    ),
-]
-JsonOut = Annotated[
-    bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
-]
-FailFastOpt = Annotated[
-    bool, typer.Option("--fail-fast", help="Stop at the first image that fails.")
-]
-Executor = Annotated[
-    str,
-    typer.Option(
-        "--executor",
-        help="local (this machine: a worker pool and one device) or ray (a Ray cluster; "
-        'pip install "imgtrans[ray]").',
-    ),
-]
-RayAddress = Annotated[
-    str | None,
-    typer.Option(
-        "--ray-address",
-        envvar="RAY_ADDRESS",
-        help="Ray cluster to join (default: $RAY_ADDRESS, else a local cluster for the run).",
-    ),
-]
 
 
 @app.command()
@@ -345,11 +228,11 @@ def translate(
     json_out: JsonOut = False,
 ) -> None:
     """Read, translate, erase and re-letter the text of every image under INPUTS."""
-    _setup_logging(quiet, verbose)
+    setup_logging(quiet, verbose)
     from imgtrans.pipeline import Summary
 
     summary = Summary()
-    with _json_summary(summary if json_out else None), _exit_codes():
+    with json_summary(summary if json_out else None), exit_codes():
         from imgtrans.api import build_options, translate_images
         from imgtrans.filelist import inputs_from
 
@@ -387,44 +270,11 @@ def translate(
             wait=wait,
             prune=prune,
         )
-        with _progress(quiet) as progress:
+        with progress_bar(quiet) as progress:
             summary = translate_images(paths, options, progress=progress, summary=summary)
-        _report(summary)
+        report_run(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
-
-
-@contextmanager
-def _progress(quiet: bool) -> Iterator[Any]:
-    """A progress bar on stderr when it is a terminal and --quiet is off."""
-    from imgtrans.progress import NullProgress, RichProgress
-
-    progress = RichProgress(console) if not quiet and sys.stderr.isatty() else NullProgress()
-    try:
-        yield progress
-    finally:
-        progress.close()
-
-
-def _report(summary: Any) -> None:
-    _report_counts(summary)
-    log.info(
-        "blocks: %d, overflow %d, kept %d, untranslated %d",
-        summary.blocks,
-        summary.overflow,
-        getattr(summary, "kept", 0),
-        summary.untranslated,
-    )
-
-
-def _report_counts(summary: Any) -> None:
-    log.info(
-        "%d done, %d skipped, %d failed of %d",
-        summary.done,
-        summary.skipped,
-        summary.failed,
-        summary.total,
-    )
 
 
 @app.command()
@@ -449,11 +299,11 @@ def ocr(
     json_out: JsonOut = False,
 ) -> None:
     """Only read the text: write a sidecar per image (no image), for indexing and evaluation."""
-    _setup_logging(quiet, verbose)
+    setup_logging(quiet, verbose)
     from imgtrans.pipeline import Summary
 
     summary = Summary()
-    with _json_summary(summary if json_out else None), _exit_codes():
+    with json_summary(summary if json_out else None), exit_codes():
         from imgtrans.api import ocr_images, options_from
 
         options = options_from(
@@ -470,9 +320,9 @@ def ocr(
                 "ocr": {"source_lang": source},
             }
         )
-        with _progress(quiet) as progress:
+        with progress_bar(quiet) as progress:
             summary = ocr_images(inputs, options, progress=progress, summary=summary)
-        _report(summary)
+        report_run(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
 
@@ -486,33 +336,36 @@ def render(
     font: Fonts = None,
     direction: LetterDirection = "auto",
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes (0: one per core, max 8).")
+        int,
+        typer.Option("--jobs", "-j", help="Worker processes (0: one per core, as memory allows)."),
     ] = 0,
     fail_fast: Annotated[
         bool, typer.Option("--fail-fast", help="Stop at the first sidecar that fails.")
     ] = False,
+    wait: Wait = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
     json_out: JsonOut = False,
 ) -> None:
     """Re-letter output images from (edited) sidecars: no OCR, no translation."""
-    _setup_logging(quiet, verbose)
+    setup_logging(quiet, verbose)
     from imgtrans.pipeline import Summary
 
     summary = Summary()
-    with _json_summary(summary if json_out else None), _exit_codes():
+    with json_summary(summary if json_out else None), exit_codes():
         from imgtrans.api import options_from, render_outputs
 
         options = options_from(
             {
                 "jobs": jobs,
                 "fail_fast": fail_fast,
+                "wait": wait,
                 "render": {"fonts": tuple(font or ()), "direction": direction},
             }
         )
-        with _progress(quiet) as progress:
+        with progress_bar(quiet) as progress:
             summary = render_outputs(targets, options, progress=progress, summary=summary)
-        _report_counts(summary)
+        report_counts(summary)
         if summary.failed:
             raise typer.Exit(int(ExitCode.SOME_FAILED))
 
@@ -544,8 +397,8 @@ def report(
     quiet: Quiet = False,
 ) -> None:
     """Write one HTML page to look over a translated folder: before/after, blocks, status."""
-    _setup_logging(quiet, False)
-    with _exit_codes():
+    setup_logging(quiet, False)
+    with exit_codes():
         from imgtrans.report import write_report
 
         path = write_report(outdir, output, input_root, embed)
@@ -562,14 +415,14 @@ def doctor(json_out: JsonOut = False) -> None:
 
 
 def _mount(sub: typer.Typer, name: str) -> None:
-    """Add a sub-command group whose commands run inside :func:`_exit_codes` too."""
+    """Add a sub-command group whose commands run inside :func:`exit_codes` too."""
     for info in sub.registered_commands:
         callback = info.callback
         assert callback is not None
 
         @functools.wraps(callback)
         def wrapped(*args: Any, __callback: Any = callback, **kwargs: Any) -> Any:
-            with _exit_codes():
+            with exit_codes():
                 return __callback(*args, **kwargs)
 
         info.callback = wrapped

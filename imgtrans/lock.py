@@ -1,13 +1,18 @@
-"""One run at a time per output folder: a lock per output root.
+"""One run at a time per output folder, nested folders included.
 
 A second run on the same output tree (cron firing again before the last run ended) would
 redo every page the first one has not finished, doubling API calls, and both would write
 the same files. It exits at once with :class:`OutputLocked` instead, or with ``--wait``
-waits for the first to finish (and then skips what that one did). The lock is an OS lock
-on the file (``filelock``): it is released when the process ends, however it ends, so a
-run killed outright never leaves a stale lock behind. The lock files live in the cache
-folder (``locks/<sha256 of the output root's path>.lock``), not in the output tree, which
-holds only outputs.
+waits for the first to finish (and then skips what that one did).
+
+A run takes an exclusive lock on each output root it writes and a shared lock on every
+folder above it, so a run writing ``out`` and one writing ``out/a`` exclude each other
+while runs writing ``out/a`` and ``out/b`` do not. Locks are taken in one global order
+(by path), so two runs that ``--wait`` cannot deadlock. They are OS locks held through
+``filelock``'s reader/writer lock (an SQLite database per folder): released when the
+process ends, however it ends, so a run killed outright never leaves a stale lock behind.
+The lock files live in the cache folder (``locks/<sha256 of the folder's path>.lock``),
+not in the output tree, which holds only outputs.
 """
 
 from __future__ import annotations
@@ -15,14 +20,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+from filelock import ReadWriteLock, Timeout
 
 from imgtrans.errors import OutputError, OutputLocked
-from imgtrans.sidecar import current_umask
 
 log = logging.getLogger(__name__)
 
@@ -37,34 +42,51 @@ def lock_path(root: Path) -> Path:
 
 @contextmanager
 def output_locks(roots: Iterable[Path], wait: bool = False) -> Iterator[None]:
-    """Hold the lock of every output root (taken in sorted order, so two waiting runs
-    cannot deadlock) for the duration of the block."""
+    """Hold an exclusive lock on every output root and a shared one on every folder above
+    it for the duration of the block (``roots``: absolute paths)."""
     with ExitStack() as stack:
-        for root in sorted(set(roots)):
-            lock = _lock(root)
-            if not _try_acquire(lock, root):
+        for folder, exclusive in _wanted(roots):
+            lock = _lock(folder)
+            if not _try_acquire(lock, folder, exclusive):
                 if not wait:
-                    raise OutputLocked(
-                        f"{root} is being written by another imgtrans run (it holds "
-                        f"{lock_path(root)}); rerun when it has finished, or add --wait"
-                    )
-                log.warning("waiting for the other imgtrans run writing %s to finish", root)
-                lock.acquire()
+                    raise OutputLocked(_busy(folder, exclusive))
+                log.warning("waiting for the other imgtrans run writing %s to finish", folder)
+                (lock.acquire_write if exclusive else lock.acquire_read)()
             stack.callback(lock.release)
         yield
 
 
-def _try_acquire(lock: FileLock, root: Path) -> bool:
+def _wanted(roots: Iterable[Path]) -> list[tuple[Path, bool]]:
+    """(folder, exclusive) for each root and each folder above one, in path order."""
+    wanted: dict[Path, bool] = {}
+    for root in roots:
+        wanted[root] = True
+        for parent in root.parents:
+            wanted.setdefault(parent, False)
+    return sorted(wanted.items(), key=lambda item: os.fsencode(str(item[0])))
+
+
+def _busy(folder: Path, exclusive: bool) -> str:
+    if exclusive:
+        what = f"{folder} (or a folder inside it) is being written by another imgtrans run"
+    else:
+        what = f"{folder}, which holds this run's output, is being written by another imgtrans run"
+    return f"{what} (it holds {lock_path(folder)}); rerun when it has finished, or add --wait"
+
+
+def _try_acquire(lock: ReadWriteLock, root: Path, exclusive: bool) -> bool:
     try:
-        lock.acquire(timeout=0)
+        (lock.acquire_write if exclusive else lock.acquire_read)(blocking=False)
     except Timeout:
         return False
-    except OSError as exc:
-        raise OutputError(f"output folder {root} is not writable: {exc.strerror or exc}") from None
+    except (OSError, sqlite3.Error) as exc:
+        raise OutputError(
+            f"the lock of output folder {root} cannot be taken: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
     return True
 
 
-def _lock(root: Path) -> FileLock:
+def _lock(root: Path) -> ReadWriteLock:
     path = lock_path(root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,4 +95,4 @@ def _lock(root: Path) -> FileLock:
             f"the lock folder {path.parent} cannot be created: {exc.strerror or exc} "
             "(set IMGTRANS_CACHE_DIR)"
         ) from None
-    return FileLock(path, mode=0o666 & ~current_umask(), thread_local=False)
+    return ReadWriteLock(path, is_singleton=False)

@@ -148,12 +148,14 @@ class RayExecutor:
         run_info: RunInfo,
         progress: Progress | None = None,
         wrap: Wrap | None = None,
+        summary: Summary | None = None,
     ) -> None:
+        """``summary``: filled as the run goes, so it is there even when the run stops."""
         self.mode = mode
         self.stages = stages.wrap(wrap) if wrap is not None else stages
         self.options = options
         self.wrap = wrap
-        self.tracker = Tracker(options, run_info, progress or NullProgress())
+        self.tracker = Tracker(options, run_info, progress or NullProgress(), summary)
         self.tracker.failed_sidecars = stages.failed_sidecars
 
     def run(self, plan: Plan) -> Summary:

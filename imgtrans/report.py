@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -120,7 +121,14 @@ def _image_url(path: Path, report_dir: Path, embed: bool) -> str | None:
     if embed:
         return _data_uri(path.name, path.read_bytes())
     rel = os.path.relpath(path.resolve(), report_dir.resolve())
-    return "/".join(Path(rel).parts)
+    # Percent-encoded bytes: a name with '#', '?', '%' or spaces, or one that is not
+    # UTF-8 (lone surrogates here), still points at its file.
+    return quote(os.fsencode("/".join(Path(rel).parts)), safe="/")
+
+
+def _shown(name: str) -> str:
+    """A file name as text to print: the bytes of a name that is not UTF-8 as ``\\xe9``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _source_file(doc: dict[str, Any], input_root: Path | None) -> Path | None:
@@ -179,7 +187,7 @@ def collect(
         if doc is None:
             log.warning("%s %s: left out of the report", path, why or "is missing")
             continue
-        found.append((path, doc))
+        found.append((path, sidecar.real_doc(doc)))
     if not found:
         raise NoInputError(f"{outdir}: no imgtrans sidecars (*{SIDECAR_SUFFIX}) found")
     root = input_root or _default_input(outdir, [d for _, d in found])
@@ -216,6 +224,7 @@ def render_html(pages: list[PageEntry], title: str) -> str:
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=lambda value: _shown(value) if isinstance(value, str) else value,
     )
     totals: Counter[str] = Counter()
     for page in pages:

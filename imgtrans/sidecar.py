@@ -99,6 +99,12 @@ def real_text(text: str) -> str:
     return text.translate(_TO_SURROGATE)
 
 
+def real_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A sidecar read with :func:`read_checked` with its names as the file system has them."""
+    result: dict[str, Any] = _deep(doc, real_text)
+    return result
+
+
 def _deep(value: Any, convert: Any) -> Any:
     if isinstance(value, str):
         return convert(value)

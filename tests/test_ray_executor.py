@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from imgtrans import RunOptions, TranslatorOptions, translate_images
 from imgtrans.cli import app
+from imgtrans.pipeline import Summary
 
 ray = pytest.importorskip("ray", reason='Ray is not installed: pip install -e ".[ray]"')
 
@@ -119,3 +120,32 @@ def test_a_killed_worker_has_its_page_retried_and_written_once(tmp_path: Path) -
     )
     same_files(tmp_path / "local", tmp_path / "ray")
     assert not list((tmp_path / "ray").glob(".*.part"))
+
+
+class StopAfterFirst(Recorder):
+    """Progress that is interrupted (Ctrl-C) once the first page is recorded."""
+
+    def advance(self, path: str, status: str) -> None:
+        super().advance(path, status)
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_leaves_its_counts_in_the_callers_summary(tmp_path: Path) -> None:
+    """``--json`` prints the caller's summary after a Ctrl-C: it must hold what was done."""
+    src = tmp_path / "in"
+    for i, word in enumerate(["Hello", "Station", "Coffee"]):
+        save(draw(360, 110, [Text(word, (30, 25), 44, font=FONT_KO)]), src / f"p{i}.png")
+    tm = tmp_path / "tm.tsv"
+    tm.write_text("Hello\t안녕\n", "utf-8")
+    options = RunOptions(
+        target_lang="ko",
+        batch_size=1,
+        executor="ray",
+        output=tmp_path / "out",
+        translator=TranslatorOptions(name="tm", tm=tm),
+    )
+    summary = Summary()
+    with pytest.raises(KeyboardInterrupt):
+        translate_images([src], options, progress=StopAfterFirst(), summary=summary)
+    assert summary.total == 3
+    assert summary.done + summary.failed == 1

@@ -103,6 +103,19 @@ def test_low_contrast_text_gets_a_contrasting_outline() -> None:
     assert block.render is not None and block.render.outline_width >= 1
 
 
+def test_dark_ink_on_yellowed_paper_gets_no_added_outline() -> None:
+    """Old newsprint: ~4:1, under WCAG AA for small text, but the page was read that way;
+    a white outline 1/10 of the size around brown ink reads as white lettering."""
+    ink, paper = (66, 56, 45), (187, 143, 117)
+    assert 3.0 < contrast_ratio(ink, paper) < 4.5
+    assert choose(Colours(ink, paper, None, True)) == (ink, None)
+    assert choose(Colours(ink, paper, None, False))[1] is not None  # not measured: outline
+    page, _ = make_page(["新聞"], "신문", fill=paper, text=ink, border=(0, 0, 0))
+    block = render([page], RenderOptions(), "ko")[0].blocks[0]
+    assert block.style is not None and block.style.outline_color is None
+    assert block.render is not None and block.render.outline_width == 0
+
+
 def test_rerender_without_original_keeps_a_given_style_or_picks_contrast() -> None:
     page, _ = make_page(["テスト"], "시험", fill=(20, 20, 20), text=(255, 255, 255))
     erased = replace(page, image=page.clean)  # original not available any more

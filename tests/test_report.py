@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
 import numpy as np
 import pytest
@@ -18,6 +20,8 @@ from imgtrans.cli import app
 runner = CliRunner()
 MAGENTA = (230, 40, 230)  # background of the page that gets translated
 CYAN = (40, 200, 230)  # background of the page left untranslated
+# A name a URL must escape ('#' starts a fragment, '%' an escape) and that is not UTF-8.
+ODD_NAME = os.fsdecode(b"b#1%\xff.png")
 
 
 def run(*args: object) -> tuple[int, str]:
@@ -31,7 +35,7 @@ def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report")
     src = root / "pages"
     save(draw(480, 300, [Text("Good morning", (40, 60), 40, font=FONT_KO)], MAGENTA), src / "a.png")
-    save(draw(480, 300, [Text("Thank you", (40, 60), 40, font=FONT_KO)], CYAN), src / "b.png")
+    save(draw(480, 300, [Text("Thank you", (40, 60), 40, font=FONT_KO)], CYAN), src / ODD_NAME)
     (src / "broken.png").write_bytes(b"not an image at all")
     tm = root / "tm.tsv"
     tm.write_text("Good morning\t좋은 아침\n", encoding="utf-8")
@@ -45,13 +49,14 @@ def test_report_lists_pages_worst_first_with_totals(outdir: Path) -> None:
     assert code == 0, out
     html = (outdir / "report.html").read_text("utf-8")
     titles = re.findall(r"<h2>\d+\. (\S+)", html)
-    assert titles == ["broken.png", "b.png", "a.png"]
+    assert titles == ["broken.png", "b#1%\\xff.png", "a.png"]
     assert re.search(r"failed pages</th><td class=\"num\">1<", html)
     assert "좋은 아침" in html and "Thank you" in html
     # Images are referenced relatively: the source beside the output folder, the output in it.
     srcs = re.findall(r'<img src="([^"]+)"', html)
     assert "../pages/a.png" in srcs and "a.png" in srcs
-    assert all((outdir / s).is_file() for s in srcs)
+    assert "../pages/b%231%25%FF.png" in srcs and "b%231%25%FF.png" in srcs
+    assert all((outdir / os.fsdecode(unquote_to_bytes(s))).is_file() for s in srcs)
     assert "http://" not in html and "https://" not in html and "<script" not in html
 
 

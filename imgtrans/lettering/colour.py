@@ -17,6 +17,10 @@ import numpy as np
 from imgtrans.page import RGB
 
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
+# A text colour measured from the source needs an added outline only below WCAG's minimum
+# for large text: the source was printed at that contrast and read (dark ink on yellowed
+# newsprint is ~4:1), and a white outline around it reads as white lettering.
+MIN_SOURCE_CONTRAST = 3.0
 _BLACK: RGB = (0, 0, 0)
 _WHITE: RGB = (255, 255, 255)
 
@@ -183,10 +187,13 @@ def choose(colours: Colours, source_outline: bool = True) -> tuple[RGB, RGB | No
     """Final text colour and outline: keep a source outline, add one when contrast is low.
 
     The added outline is black or white, whichever contrasts more with the text, so
-    the text stays readable whatever the background.
+    the text stays readable whatever the background. Contrast is low below
+    ``MIN_CONTRAST``, or below ``MIN_SOURCE_CONTRAST`` for a colour measured from the
+    source lettering on its own background.
     """
     if colours.outline is not None and source_outline:
         return colours.text, colours.outline
-    if contrast_ratio(colours.text, colours.background) < MIN_CONTRAST:
+    least = MIN_SOURCE_CONTRAST if colours.measured else MIN_CONTRAST
+    if contrast_ratio(colours.text, colours.background) < least:
         return colours.text, best_contrast(colours.text)
     return colours.text, None

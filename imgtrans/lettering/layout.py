@@ -112,7 +112,7 @@ def _slot(area: Area, lo: int, hi: int, centre: float, vertical: bool) -> tuple[
     """Widest run of area pixels (start, end) across the whole band ``[lo, hi)``.
 
     Horizontal: the band is rows, the run horizontal; vertical: columns and a vertical run.
-    The run holding ``centre`` wins over a wider one elsewhere.
+    The run holding ``centre`` wins over a wider one elsewhere, then the nearest run.
     """
     key = (lo, hi, centre, vertical)
     hit = area.slot_memo.get(key)
@@ -131,10 +131,9 @@ def _find_slot(area: Area, lo: int, hi: int, centre: float, vertical: bool) -> t
     runs = list(zip(edges[::2], edges[1::2], strict=True))
     if not runs:
         return (0, 0)
-    for a, b in runs:
-        if a <= centre < b:
-            return (int(a), int(b))
-    a, b = max(runs, key=lambda r: r[1] - r[0])
+    # The run holding the centre, else the nearest one (the widest of equally near ones):
+    # a line never jumps to a far part of an area (past a panel frame, across art).
+    a, b = min(runs, key=lambda r: (max(r[0] - centre, centre - r[1] + 1, 0), r[0] - r[1]))
     return (int(a), int(b))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import cv2
 import numpy as np
 
 from imgtrans.lettering.balloon import Area
@@ -72,7 +73,18 @@ def grown_areas(
             image, colour = flat
             crop = image[g.y0 : g.y1, g.x0 : g.x1].astype(np.int16)
             mask &= np.abs(crop - np.array(colour, np.int16)).max(axis=2) <= FLAT_TOL
+            mask = _touching(
+                mask, BBox(core.x0 - g.x0, core.y0 - g.y0, core.x1 - g.x0, core.y1 - g.y0)
+            )
         yield Area(mask, g.x0, g.y0, balloon=False)
+
+
+def _touching(mask: np.ndarray, box: BBox) -> np.ndarray:
+    """The parts of ``mask`` connected to its pixels inside ``box`` (window coordinates):
+    the flat background around the text, not the next panel's past a frame line."""
+    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    ids = np.unique(labels[box.y0 : box.y1, box.x0 : box.x1])
+    return np.isin(labels, ids[ids > 0])
 
 
 def backing_box(full: np.ndarray, area: Area, pad: int) -> BBox | None:

@@ -27,6 +27,7 @@ from imgtrans.lettering.colour import colours_of, median_rgb
 from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import MaskOptions
 from imgtrans.page import BBox, Page, TextBlock, TextLine
+from imgtrans.stages import Step
 
 CORE_DEPTH = 0.5  # structure deeper than this share of the polygon's depth is a glyph
 MIN_CONTRAST = 40.0  # text colour this close to the background: strokes cannot be told apart
@@ -360,3 +361,7 @@ class Mask:
 
     def __call__(self, pages: list[Page]) -> list[Page]:
         return mask(pages, self.options)
+
+    def steps(self) -> tuple[Step, ...]:
+        """Host work on one page and its lines: a worker step (no model)."""
+        return (Step(self, device=False),)

@@ -1,0 +1,87 @@
+"""A balloon whose outline is open where its tail starts floods into its panel: the region of
+the balloon's colour is then the panel, closed by the panel's frame. The translation stays
+in and near the balloon, never centred in the middle of the panel; a balloon closed all
+round still holds its text centred."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from render_synth import draw_balloon, draw_source_text
+from test_render_fit import OPTIONS
+
+from imgtrans.lettering.balloon import find_area, is_panel
+from imgtrans.page import BBox, Page, TextBlock
+from imgtrans.stages.render import render
+
+BALLOON = (60, 40, 190, 100)  # x0, y0, x1, y1 of the small balloon inside the panel
+
+
+def _panel_page(translation: str, closed: bool = False) -> Page:
+    """A 480x320 page: a white panel framed by a thick black line, a small balloon near its
+    top-left whose outline has a gap at the bottom and a single-line tail down into it."""
+    clean = np.full((320, 480, 3), 255, np.uint8)
+    cv2.rectangle(clean, (8, 8), (471, 311), (0, 0, 0), 4)  # the panel's frame
+    x0, y0, x1, y1 = BALLOON
+    centre, axes = ((x0 + x1) // 2, (y0 + y1) // 2), ((x1 - x0) // 2, (y1 - y0) // 2)
+    if closed:
+        cv2.ellipse(clean, centre, axes, 0, 0, 360, (0, 0, 0), 3)
+    else:  # open from 75 to 105 degrees (the bottom), the tail a single line from there
+        cv2.ellipse(clean, centre, axes, 0, 105, 435, (0, 0, 0), 3)
+        cv2.line(clean, (centre[0], y1 + 2), (centre[0] + 15, 250), (0, 0, 0), 2)
+    image = clean.copy()
+    lines = draw_source_text(image, ["テスト"], centre, 18, (0, 0, 0))
+    block = TextBlock(0, tuple(lines), "horizontal", translation=translation)
+    return Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=(block,), clean=clean)
+
+
+def _drawn(page: Page) -> np.ndarray:
+    assert page.output is not None and page.clean is not None
+    return np.abs(page.output.astype(int) - page.clean.astype(int)).max(axis=2) > 0
+
+
+def test_an_open_balloon_in_a_panel_keeps_its_text_near_it() -> None:
+    page = _panel_page("안녕 친구")
+    [out] = render([page], OPTIONS, "ko")
+    r = out.blocks[0].render
+    assert r is not None and r.status == "ok" and r.lines
+    assert not r.balloon  # the region is the panel, not a balloon
+    drawn = _drawn(out)
+    ys, xs = np.nonzero(drawn)
+    x0, y0, x1, y1 = BALLOON
+    # Within the balloon (a few pixels of slack), not in the middle of the panel.
+    assert xs.min() >= x0 - 4 and xs.max() <= x1 + 4
+    assert ys.min() >= y0 - 4 and ys.max() <= y1 + 4
+    assert r.area is not None and r.area.y1 <= y1 + 30 and r.area.x1 <= x1 + 30
+
+
+def test_a_long_translation_in_an_open_balloon_stays_in_its_panel() -> None:
+    page = _panel_page("오늘 우리는 바다에 가서 수영을 하고 맛있는 저녁을 먹었다")
+    [out] = render([page], OPTIONS, "ko")
+    r = out.blocks[0].render
+    assert r is not None and r.status in ("ok", "overflow") and r.lines
+    ys, xs = np.nonzero(_drawn(out))
+    # Near the balloon: not past the frame, not at the far side of the panel.
+    assert xs.min() >= 12 and ys.min() >= 12
+    assert xs.max() <= BALLOON[2] + 120 and ys.max() <= BALLOON[3] + 120
+
+
+def test_a_closed_balloon_in_a_panel_is_still_a_balloon() -> None:
+    page = _panel_page("안녕 친구", closed=True)
+    [out] = render([page], OPTIONS, "ko")
+    r = out.blocks[0].render
+    assert r is not None and r.status == "ok" and r.balloon
+    ys, xs = np.nonzero(_drawn(out))
+    x0, y0, x1, y1 = BALLOON
+    assert xs.min() > x0 and xs.max() < x1 and ys.min() > y0 and ys.max() < y1
+
+
+def test_a_big_balloon_with_little_text_is_not_a_panel() -> None:
+    """An ellipse with no straight sides stays a balloon however short its text."""
+    clean = np.full((260, 480, 3), 150, np.uint8)
+    region = draw_balloon(clean, "ellipse", (10, 10, 470, 250), (255, 255, 255), (0, 0, 0))
+    assert not is_panel(region, BBox(200, 100, 260, 140).grow(48, 480, 260))
+    area = find_area(clean, BBox(200, 100, 260, 140), 24)
+    assert area.balloon and area.bbox.width > 300
