@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,9 +126,11 @@ def test_skipped_and_untranslated_blocks_draw_nothing() -> None:
     from dataclasses import replace
 
     page, _ = make_page(["テスト"], None)
+    assert not np.array_equal(page.image, page.clean)  # erased before the translation came
     out = render([page], OPTIONS, "ko")[0]
     assert out.blocks[0].render is not None and out.blocks[0].render.status == "untranslated"
-    assert np.array_equal(out.output, page.clean)  # type: ignore[arg-type]
+    # No translation: the source is put back, never left erased and empty.
+    assert np.array_equal(out.output, page.image)  # type: ignore[arg-type]
     noise = replace(page.blocks[0], translate=False, translation="무시")
     out = render([replace(page, blocks=(noise,))], OPTIONS, "ko")[0]
     assert out.blocks[0].render is not None and out.blocks[0].render.status == "skipped"
@@ -205,3 +208,29 @@ def test_block_poking_out_of_the_image_is_clipped() -> None:
     result = render([page], OPTIONS, "ko")[0].blocks[0].render
     assert result is not None and result.status == "ok" and result.area is not None
     assert result.area.x0 >= 0
+
+
+def test_a_block_the_translator_left_out_keeps_its_source_text(tmp_path: Path) -> None:
+    """A translation memory without the text: that block stays as drawn (it used to be
+    erased with the others, before the translations came, and left blank)."""
+    import json
+
+    from drawing import FONT_KO, Text, draw, save
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from imgtrans.cli import app
+
+    source = draw(400, 240, [Text("Hello", (24, 24), 40, font=FONT_KO),
+                             Text("Bridge", (24, 160), 40, font=FONT_KO)])  # fmt: skip
+    save(source, tmp_path / "in" / "a.png")
+    (tmp_path / "tm.tsv").write_text("Hello\t안녕\n", "utf-8")
+    args = ["translate", tmp_path / "in", "--to", "ko", "--tm", tmp_path / "tm.tsv"]
+    result = CliRunner().invoke(app, [*map(str, [*args, "-o", tmp_path / "out"]), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "out" / "a.imgtrans.json").read_text("utf-8"))
+    status = {b["text"]: b["render"]["status"] for b in doc["blocks"]}
+    assert status == {"Hello": "ok", "Bridge": "untranslated"}
+    out = np.asarray(Image.open(tmp_path / "out" / "a.png").convert("RGB"))
+    assert np.array_equal(out[140:240], source[140:240])  # "Bridge" as it was
+    assert not np.array_equal(out[:130], source[:130])  # "Hello" lettered as 안녕
