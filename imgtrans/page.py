@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -209,6 +209,8 @@ class Page:
     output: np.ndarray | None = field(default=None, repr=False)  # filled by the render stage
     job: Job | None = None  # where the page's results go: filled by the load stage
     error: Failure | None = None  # filled by the stage that failed the page
+    # A split stage's state between its steps (see imgtrans.stages.Step); None between stages.
+    work: Any = field(default=None, repr=False)
 
     @classmethod
     def failed(cls, job: Job, kind: str, message: str, sha256: str | None = None) -> Page:

@@ -4,9 +4,12 @@
                            `-> translate (thread) -'
 
 Load and render/encode/write run in a process pool (spawn context: CUDA cannot be
-re-initialised in a forked child); OCR and inpainting run in the main process on the
-device; translation runs in a thread beside inpainting and is joined to the inpainted pages
-by position in the batch. Every queue is bounded, so memory stays flat however many images
+re-initialised in a forked child). The model stages run as their steps
+(:mod:`imgtrans.flow`): model calls in the main process on the device, the host work
+around them (detection post-processing, crops, decoding, grouping, masks, flat fills, LaMa
+crops and pastes) in the pool, several batches in flight so that the two overlap.
+Translation runs in a thread once a batch's text is read and is joined to the inpainted
+pages by position in the batch. Every queue is bounded, so memory stays flat however many images
 the input holds. Only the main process touches progress and the summary. The same
 executor runs every mode: translate, OCR only (no translate/inpaint/render) and render
 (sidecars in, no OCR).
@@ -24,12 +27,13 @@ from typing import Any
 
 from imgtrans import sidecar
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
+from imgtrans.flow import Flight, Flow
 from imgtrans.oom import OomFailure, is_out_of_memory, run_with_oom_backoff
 from imgtrans.options import RunOptions
 from imgtrans.page import Failure, Job, Page
 from imgtrans.pool import Task, WorkerPool, worker_count
 from imgtrans.progress import NullProgress, Progress
-from imgtrans.stages import Stages, Translations, apply_model_stage, apply_translations, chain
+from imgtrans.stages import Stages, Translations, apply_translations, steps_of
 from imgtrans.stages.write import Finish, PageResult
 
 __all__ = [
@@ -198,7 +202,9 @@ class Pipeline:
         self.tracker.failed_sidecars = stages.failed_sidecars
         self.summary = self.tracker.summary
         self.finish = Finish(stages.write, stages.render)
-        self.read_text = chain(stages.ocr, stages.mask) if stages.ocr is not None else None
+        read = (*steps_of(stages.ocr), *steps_of(stages.mask)) if stages.ocr is not None else ()
+        self.translate_at = len(read) if stages.translates else None
+        self.steps = (*read, *steps_of(stages.inpaint)) if stages.translates else read
 
     def run(self, plan: Plan) -> Summary:
         self.tracker.start(plan)
@@ -229,6 +235,13 @@ class Pipeline:
     ) -> None:
         writes: deque[tuple[Job, Task]] = deque()
         batch: list[Page] = []
+        translate = self.stages.translate
+
+        def start(pages: list[Page]) -> Future[list[Translations | Failure]]:
+            assert translate is not None
+            return threads.submit(translate, pages)
+
+        flow = Flow(self.steps, pool, self.options.batch_size, self.translate_at, start)
         try:
             for page in self._loaded(plan.jobs, pool, window):
                 if page.error is not None:  # recorded at once (--fail-fast stops here)
@@ -236,12 +249,14 @@ class Pipeline:
                     continue
                 batch.append(noted(page, plan))
                 if len(batch) >= self.options.batch_size:
-                    self._process(batch, pool, threads, writes)
+                    flow.admit(batch)
                     batch = []
+                self._finish(flow.pump(flow.depth), pool, writes)
                 while len(writes) > window:
                     self._collect(pool, *writes.popleft())
             if batch:
-                self._process(batch, pool, threads, writes)
+                flow.admit(batch)
+            self._finish(flow.drain(), pool, writes)
         except (TranslatorError, FailFast):
             # A clean stop: pages already being written are finished, so they stay done.
             self.tracker.stopping = True
@@ -270,29 +285,21 @@ class Pipeline:
             return Page.failed(job, exc.kind, str(exc))
         return pages[0]
 
-    def _process(
-        self,
-        batch: list[Page],
-        pool: WorkerPool,
-        threads: ThreadPoolExecutor,
-        writes: deque[tuple[Job, Task]],
+    def _finish(
+        self, flights: list[Flight], pool: WorkerPool, writes: deque[tuple[Job, Task]]
     ) -> None:
-        size = self.options.batch_size
-        if self.read_text is not None:
-            batch = apply_model_stage(self.read_text, batch, size)
-        translate, inpaint = self.stages.translate, self.stages.inpaint
-        if translate is not None and inpaint is not None:
-            live = [i for i, page in enumerate(batch) if page.error is None]
-            future = threads.submit(translate, [batch[i] for i in live])
-            batch = apply_model_stage(inpaint, batch, size)
-            batch = self._joined(batch, live, future)
-        for page in batch:
-            assert page.job is not None
-            if page.error is not None:
-                self._failed(page)
-            else:
-                task = pool.submit(self.finish, [page], label=str(page.source))
-                writes.append((page.job, task))
+        """Finished batches: translations joined, pages handed to render + write."""
+        for flight in flights:
+            batch = flight.pages
+            if flight.translation is not None:
+                batch = self._joined(batch, flight.live, flight.translation)
+            for page in batch:
+                assert page.job is not None
+                if page.error is not None:
+                    self._failed(page)
+                else:
+                    task = pool.submit(self.finish, [page], label=str(page.source))
+                    writes.append((page.job, task))
 
     def _failed(self, page: Page) -> None:
         """A page failed in the main process: its failed sidecar written here, recorded."""

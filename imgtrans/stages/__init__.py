@@ -14,6 +14,15 @@ A page that failed (``page.error``) is passed over by later stages and its faile
 is written by ``write``. Executors (``imgtrans.pipeline`` locally, ``imgtrans.ray_executor``
 on Ray) decide where each stage runs; timing, fault injection and fakes wrap stages from
 outside with :meth:`Stages.wrap`.
+
+Where the work of ``ocr``, ``mask`` and ``inpaint`` runs: a stage may split itself into
+:class:`Step` s (its ``steps()``), each either a **device** step (a model call, batched
+across the pages of a batch, run by the process that holds the models) or a **worker** step
+(host work on one page: pre- and post-processing, crops, masks, pastes; picklable, run in
+the worker pool so the process that feeds the device only assembles batches and calls
+models). A split stage keeps its state between steps in ``page.work``; running its steps in
+order over a batch (:func:`run_steps`) is the stage itself. A stage without ``steps()`` (a
+fake, or one wrapped from outside) is one device step, run whole where the models are.
 """
 
 from __future__ import annotations
@@ -82,6 +91,38 @@ def apply_translations(page: Page, result: Translations | Failure) -> Page:
         for b in page.blocks
     )
     return replace(page, blocks=blocks)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a split stage: ``fn`` over a batch of pages (same length and order out).
+    ``device``: a model call over the whole batch in the process holding the models; else
+    host work run one page at a time in a worker (``fn`` must pickle)."""
+
+    fn: Stage
+    device: bool
+
+
+def steps_of(stage: Stage | None) -> tuple[Step, ...]:
+    """The steps an executor runs for ``stage``: its own ``steps()``, else the stage whole
+    as one device step (``None``: no steps)."""
+    if stage is None:
+        return ()
+    split = getattr(stage, "steps", None)
+    if callable(split):
+        return tuple(split())
+    return (Step(stage, device=True),)
+
+
+def run_steps(steps: Sequence[Step], pages: list[Page]) -> list[Page]:
+    """The steps one after the other over ``pages`` in this process: what the split stage
+    computes, whichever process runs each step (worker steps page by page)."""
+    for step in steps:
+        if step.device:
+            pages = step.fn(pages)
+        else:
+            pages = [out for page in pages for out in step.fn([page])]
+    return pages
 
 
 def apply_model_stage(stage: Stage, pages: Sequence[Page], batch: int) -> list[Page]:
