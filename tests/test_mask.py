@@ -6,6 +6,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from imgtrans.options import InpaintOptions, MaskOptions
 from imgtrans.page import Direction, Page, TextBlock, TextLine
@@ -125,3 +126,24 @@ def test_glyphs_run_into_art_of_their_colour_fall_back_to_the_polygon() -> None:
     strokes = masked(page)
     assert (strokes == (text_mask(page, 3) > 0)).all()
     assert strokes[60:108][glyphs[60:108]].all()
+
+
+@pytest.mark.parametrize("dilate", [1, 3, 4, 7, 8, 12])
+def test_polygon_mask_grows_by_a_disc_of_the_dilate_radius(dilate: int) -> None:
+    """Small radii dilate by a kernel, big ones threshold a distance transform (the kernel
+    is that transform's disc): the same pixels either way."""
+    rng = np.random.default_rng(dilate)
+    img = np.zeros((90, 140, 3), np.uint8)
+    lines = [
+        box_line(*(int(v) for v in (x, y, x + w, y + h)))
+        for x, y, w, h in rng.integers((5, 5, 3, 3), (100, 60, 30, 20), (3, 4))
+    ]
+    page = one_block_page(img, *lines)
+    polygons = text_mask(page, 0) > 0
+    if dilate <= 3:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate + 1,) * 2)
+        expected = cv2.dilate(polygons.astype(np.uint8), kernel) > 0
+    else:
+        off = np.where(polygons, 0, 1).astype(np.uint8)
+        expected = cv2.distanceTransform(off, cv2.DIST_L2, 3) <= dilate
+    assert ((text_mask(page, dilate) > 0) == expected).all()

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from render_synth import make_page
 
-from imgtrans.lettering.colour import Colours, choose, contrast_ratio, measure_colours
+from imgtrans.lettering.colour import (
+    Colours,
+    choose,
+    contrast_ratio,
+    measure_colours,
+    median_rgb,
+    quantile_u8,
+)
 from imgtrans.options import RenderOptions
 from imgtrans.page import RGB
 from imgtrans.stages.render import render
@@ -121,3 +128,16 @@ def test_rerender_without_original_keeps_a_given_style_or_picks_contrast() -> No
     assert out.blocks[0].style == edited
     drawn = _drawn_colours(out.output, page.clean, (20, 20, 20))  # type: ignore[arg-type]
     assert _close(drawn.text, (255, 0, 0)), drawn
+
+
+def test_counted_quantile_and_median_equal_numpys() -> None:
+    """quantile_u8 and median_rgb count instead of partitioning: same floats as NumPy."""
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        n = int(rng.integers(1, 2000))
+        lo, hi = sorted(int(v) for v in rng.integers(0, 256, 2))
+        values = rng.integers(lo, hi + 1, (n, 3)).astype(np.uint8)
+        for q in (0.99, 0.5, float(rng.random())):
+            expected = float(np.quantile(values[:, 0].astype(np.float32), q))
+            assert quantile_u8(values[:, 0], q) == expected
+        assert median_rgb(values) == tuple(float(v) for v in np.median(values, axis=0))

@@ -17,15 +17,16 @@ the image.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
-from imgtrans.lettering.colour import measure_colours
+from imgtrans.lettering.colour import colours_of, median_rgb
 from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import MaskOptions
-from imgtrans.page import BBox, Page, TextBlock
+from imgtrans.page import BBox, Page, TextBlock, TextLine
 from imgtrans.stages import Step
 
 CORE_DEPTH = 0.5  # structure deeper than this share of the polygon's depth is a glyph
@@ -36,29 +37,74 @@ HALO = 3  # px past the grown strokes where off-background pixels are erased too
 GLOW = 0.3  # a glow around lettering on a flat background: up to this many glyph sizes
 TANGLED = 0.25  # share of glyph-joined structure outside the line's middle: "can't tell"
 BUSY = 0.5  # share of a polygon off its background colour that makes the background busy
+SMALL_REACH = 7  # grown by a kernel up to this radius, by a distance transform past it
+_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
+@functools.cache
 def _kernel(radius: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
 
 
 def _grow(mask: np.ndarray, radius: int) -> np.ndarray:
     """``mask`` (bool) grown by ``radius`` px (a disc; a distance transform when it is big)."""
-    if radius <= 0:
-        return mask
-    if radius <= 3:
-        return np.asarray(cv2.dilate(mask.astype(np.uint8), _kernel(radius)) > 0)
-    dist = cv2.distanceTransform(np.where(mask, 0, 1).astype(np.uint8), cv2.DIST_L2, 3)
-    return np.asarray(dist <= radius)
+    return _Grower(mask).grow(radius)
+
+
+@functools.cache
+def _chamfer_disc(radius: int) -> np.ndarray:
+    """uint8 kernel: the offsets within ``radius`` by OpenCV's 3x3 L2 chamfer distance.
+    Dilating by it equals thresholding ``cv2.distanceTransform(..., DIST_L2, 3)`` at
+    ``radius`` (the chamfer distance is a distance between offsets; the transform's two
+    passes compute it exactly), at a fraction of the cost for small radii."""
+    r = radius + 1
+    point = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    point[r, r] = 0
+    return (cv2.distanceTransform(point, cv2.DIST_L2, 3) <= radius).view(np.uint8)
+
+
+Box = tuple[slice, slice]
+WHOLE: Box = (slice(None), slice(None))
+
+
+class _Grower:
+    """One bool mask grown by several radii: the distance transform is computed once."""
+
+    def __init__(self, mask: np.ndarray) -> None:
+        self.mask = mask
+        self._dist: np.ndarray | None = None
+
+    def grow(self, radius: int, box: Box = WHOLE) -> np.ndarray:
+        """The mask grown by ``radius``, within ``box`` (which holds all of the mask)."""
+        if self._dist is not None and radius > 3:
+            return np.asarray(self._dist[box] <= radius)
+        part = self.mask[box]
+        if radius <= 0:
+            return part
+        if radius <= 3:
+            return np.asarray(cv2.dilate(part.view(np.uint8), _kernel(radius)) > 0)
+        if radius <= SMALL_REACH:
+            return cv2.dilate(part.view(np.uint8), _chamfer_disc(radius)).view(bool)
+        # 1 off the mask, 0 on it: the distance of every pixel to the mask.
+        dist = cv2.distanceTransform(part.view(np.uint8) ^ 1, cv2.DIST_L2, 3)
+        if box is WHOLE:
+            self._dist = dist
+        return np.asarray(dist <= radius)
+
+
+def _fill(lines: tuple[TextLine, ...], box: BBox) -> np.ndarray:
+    """bool ``box``-sized mask of the ``lines``' polygons (``box`` in page pixels)."""
+    mask = np.zeros((box.height, box.width), np.uint8)
+    offset = np.array((box.x0, box.y0), np.float32)
+    for line in lines:
+        pts = np.round(np.asarray(line.polygon, np.float32) - offset).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 1)
+    return mask.view(bool)
 
 
 def polygon_mask(block: TextBlock, box: BBox) -> np.ndarray:
     """bool ``box``-sized mask of the block's line polygons (``box`` in page pixels)."""
-    mask = np.zeros((box.height, box.width), np.uint8)
-    for line in block.lines:
-        pts = np.round(np.asarray(line.polygon, np.float32) - (box.x0, box.y0)).astype(np.int32)
-        cv2.fillPoly(mask, [pts], 1)
-    return mask.astype(bool)
+    return _fill(block.lines, box)
 
 
 def text_mask(page: Page, dilate: int) -> np.ndarray:
@@ -69,7 +115,7 @@ def text_mask(page: Page, dilate: int) -> np.ndarray:
         if block.translate:
             mask[polygon_mask(block, full)] = 255
     if dilate > 0 and mask.any():
-        mask = np.where(_grow(mask, dilate), 255, 0).astype(np.uint8)
+        mask = np.where(_grow(mask > 0, dilate), 255, 0).astype(np.uint8)
     return mask
 
 
@@ -80,14 +126,29 @@ def _near(crop: np.ndarray, colour: tuple[int, int, int], tol: float) -> np.ndar
     return np.asarray(cv2.inRange(crop, lo, hi) > 0)
 
 
+def _flagged(labels: np.ndarray, count: int, chosen: np.ndarray) -> np.ndarray:
+    """bool: pixels whose label is one of ``chosen`` (labels, repeats allowed; 0 never)."""
+    flag = np.zeros(count, bool)
+    flag[chosen] = True
+    flag[0] = False
+    return np.asarray(flag[labels])
+
+
 def _structure(ink: np.ndarray, poly: np.ndarray, reach: int, size: int) -> np.ndarray:
     """Ink components that run out of the polygons by more than ``reach`` px and are bigger
     than a glyph (a balloon's outline, the drawing; a glyph poking out is not structure)."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    outside = np.unique(labels[ink & ~_grow(poly, reach)])
-    outside = outside[outside > 0]
-    big = np.maximum(stats[outside, cv2.CC_STAT_WIDTH], stats[outside, cv2.CC_STAT_HEIGHT])
-    return np.isin(labels, outside[big > EXTRA_SIZE * size])
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    out = np.zeros_like(ink)
+    big = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) > EXTRA_SIZE * size
+    big[0] = False
+    if not big.any():
+        return out
+    flag = np.zeros(n, bool)
+    flag[labels[ink & ~_grow(poly, reach)]] = True
+    for i in np.flatnonzero(flag & big):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        out[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
+    return out
 
 
 def _solid(part: np.ndarray) -> np.ndarray:
@@ -98,42 +159,77 @@ def _solid(part: np.ndarray) -> np.ndarray:
     return np.asarray(flood != 2)
 
 
+def _enclosed(marks: np.ndarray) -> np.ndarray:
+    """bool: pixels off ``marks`` that ``marks`` cut off from the crop's border (holes)."""
+    flood = np.pad(marks.view(np.uint8), 1)
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return np.asarray(flood[1:-1, 1:-1] == 0)
+
+
+def _home(background: np.ndarray, poly: np.ndarray) -> np.ndarray | None:
+    """The background region the block sits on: the flat-colour component under its lines."""
+    count, labels = cv2.connectedComponents(background.view(np.uint8), connectivity=4)
+    under = labels[poly & background]
+    if count < 2 or under.size == 0:
+        return None
+    return np.asarray(labels == np.bincount(under[under > 0], minlength=count).argmax())
+
+
 def _extras(
     ink: np.ndarray,
     structure: np.ndarray,
     background: np.ndarray,
-    poly: np.ndarray,
+    grower: _Grower,
     union: np.ndarray,
     size: int,
 ) -> np.ndarray:
-    """Small marks of the text colour on the block's own background, near its polygons."""
-    # The background region the block sits on: the flat-colour component under its lines.
-    count, labels = cv2.connectedComponents(background.astype(np.uint8), connectivity=4)
-    under = labels[poly & background]
-    if count < 2 or under.size == 0:
-        return np.zeros_like(ink)
-    home = labels == np.bincount(under[under > 0], minlength=count).argmax()
-    zone = _grow(poly, max(2, round(EXTRA_REACH * size)))
+    """Small marks of the text colour on the block's own background, near its polygons
+    (``grower``: the line's polygon): glyph-sized, and ringed by that background."""
     candidates = ink & ~structure & ~union
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(
-        np.asarray(candidates, np.uint8), connectivity=8
-    )
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(candidates.view(np.uint8), connectivity=8)
     out = np.zeros_like(ink)
-    for i in range(1, n):
-        x, y, w, h, _area = (int(v) for v in stats[i])
-        if max(w, h) > EXTRA_SIZE * size:
-            continue
-        part = comp[y : y + h, x : x + w] == i
-        if not zone[y : y + h, x : x + w][part].all():
-            continue
-        solid = _solid(np.pad(part, 2))
-        ring = _grow(solid, 2) & ~solid
-        ys, xs = np.nonzero(ring)
-        ys, xs = ys + y - 2, xs + x - 2
-        ok = (ys >= 0) & (xs >= 0) & (ys < ink.shape[0]) & (xs < ink.shape[1])
-        if ok.any() and (home[ys[ok], xs[ok]] | ink[ys[ok], xs[ok]]).mean() > 0.9:
-            out[y : y + h, x : x + w] |= part
+    # Glyph-sized and wholly in the zone (no pixel of it out of reach of the polygon).
+    fits = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) <= (
+        EXTRA_SIZE * size
+    )
+    fits[0] = False
+    if not fits.any():
+        return out
+    zone = grower.grow(max(2, round(EXTRA_REACH * size)))
+    fits[comp[candidates & ~zone]] = False
+    home = _home(background, grower.mask) if fits.any() else None
+    if home is None:
+        return out
+    # Only a mark next to a hole of the candidates can have holes of its own to fill.
+    holes = _enclosed(candidates)
+    holed = np.zeros(n, bool)
+    if holes.any():
+        holed[comp[cv2.dilate(holes.view(np.uint8), _CROSS).view(bool) & candidates]] = True
+    ringed = home | ink
+    for i in (int(v) for v in np.flatnonzero(fits)):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if _ringed(comp, i, (x, y, w, h), ringed, bool(holed[i])):
+            out[y : y + h, x : x + w] |= comp[y : y + h, x : x + w] == i
     return out
+
+
+
+def _ringed(
+    comp: np.ndarray, i: int, box: tuple[int, int, int, int], ringed: np.ndarray, holed: bool
+) -> bool:
+    """Mark ``i`` of ``comp``: over 90 % of the 2-px ring around it (holes filled) is
+    ``ringed`` (its background, or more ink)."""
+    x, y, w, h = box
+    y0, x0 = max(0, y - 2), max(0, x - 2)
+    y1, x1 = min(comp.shape[0], y + h + 2), min(comp.shape[1], x + w + 2)
+    if holed:
+        padded = _solid(np.pad(comp[y : y + h, x : x + w] == i, 2))
+        solid = padded[2 - (y - y0) : 2 + h + (y1 - y - h), 2 - (x - x0) : 2 + w + (x1 - x - w)]
+    else:
+        solid = comp[y0:y1, x0:x1] == i
+    ring = cv2.dilate(solid.view(np.uint8), _kernel(2)).view(bool) & ~solid
+    total = int(np.count_nonzero(ring))
+    return total > 0 and int(np.count_nonzero(ring & ringed[y0:y1, x0:x1])) / total > 0.9
 
 
 def block_strokes(image: np.ndarray, block: TextBlock, dilate: int, out: np.ndarray) -> None:
@@ -148,37 +244,55 @@ def block_strokes(image: np.ndarray, block: TextBlock, dilate: int, out: np.ndar
     reach = max(dilate, round(EXTRA_REACH * size)) + 2
     for line in block.lines:
         win = line.bbox.grow(reach, w, h)
-        poly = polygon_mask(replace(block, lines=(line,)), win)
+        poly = _fill((line,), win)
         if poly.any():
             crop = image[win.y0 : win.y1, win.x0 : win.x1]
-            union = polygon_mask(block, win)
+            union = _fill(block.lines, win)
             out[win.y0 : win.y1, win.x0 : win.x1] |= _line_strokes(crop, poly, union, size, dilate)
+
+
+def _around(mask: np.ndarray, margin: int) -> Box:
+    """The bounding box of ``mask`` (not empty) grown by ``margin`` px, within ``mask``."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return (
+        slice(max(0, int(rows[0]) - margin), int(rows[-1]) + 1 + margin),
+        slice(max(0, int(cols[0]) - margin), int(cols[-1]) + 1 + margin),
+    )
 
 
 def _line_strokes(
     crop: np.ndarray, poly: np.ndarray, union: np.ndarray, size: int, dilate: int
 ) -> np.ndarray:
     """Strokes of one line (polygon ``poly``; ``union``: all the block's polygons)."""
+    # Colours and depth need only the polygon (and a pixel around it).
+    tight = _around(poly, 1)
+    sub, sub_poly = crop[tight], poly[tight]
     # The glyphs are a minority of their polygon (which may poke out of a snug balloon).
-    bg = tuple(int(v) for v in np.median(crop[poly], axis=0))
-    colours = measure_colours(crop, poly, bg)  # type: ignore[arg-type]
+    pixels = sub[sub_poly]
+    r, g, b = (int(v) for v in median_rgb(pixels))
+    bg = (r, g, b)
+    colours = colours_of(pixels, sub_poly, bg)
     contrast = float(np.abs(np.array(colours.text) - np.array(bg)).max())
     if not colours.measured or contrast < MIN_CONTRAST:
         return _grow(poly, dilate)
     tol = max(24.0, 0.5 * contrast)
     ink = _near(crop, colours.text, tol)
     if colours.outline is not None:
-        ink |= _near(crop, colours.outline, tol)
+        ink = ink | _near(crop, colours.outline, tol)
     structure = _structure(ink, union, dilate + 1, size)
-    depth = cv2.distanceTransform(poly.astype(np.uint8), cv2.DIST_L2, 3)
-    core = depth > CORE_DEPTH * float(depth.max())
-    strokes = ink & poly & (~structure | core)
-    if _tangled(ink & poly & structure, core):
+    depth = cv2.distanceTransform(sub_poly.view(np.uint8), cv2.DIST_L2, 3)
+    core = np.zeros_like(poly)
+    core[tight] = depth > CORE_DEPTH * float(depth.max())
+    inside = ink[tight] & sub_poly
+    if _tangled(inside & structure[tight], core[tight]):
         return _grow(poly, dilate)  # the glyphs run into the picture: no telling them apart
-    background = _near(crop, bg, 12.0)  # type: ignore[arg-type]
-    strokes |= _extras(ink, structure, background, poly, union, size)
+    strokes = np.zeros_like(poly)
+    strokes[tight] = inside & (~structure[tight] | core[tight])
+    background = _near(crop, bg, 12.0)
+    grower = _Grower(poly)
+    strokes |= _extras(ink, structure, background, grower, union, size)
     reach = max(dilate + HALO, round(GLOW * size))
-    halo = _halo(strokes, poly, background, structure & ~core, dilate, reach)
+    halo = _halo(strokes, grower, background, structure & ~core, dilate, reach)
     return np.asarray(_grow(strokes, dilate) | halo)
 
 
@@ -186,19 +300,16 @@ def _tangled(structure: np.ndarray, core: np.ndarray) -> bool:
     """Glyphs joined to art of their own colour: the structure (inside the polygon) that
     reaches the middle of the line has much of itself outside the middle, where only the
     middle would be erased and the rest of the glyphs would stay."""
-    n, labels = cv2.connectedComponents(structure.astype(np.uint8), connectivity=8)
-    if n < 2:
+    if not structure.any():
         return False
-    joined = np.zeros(n, bool)
-    joined[labels[structure & core]] = True
-    joined[0] = False
-    part = joined[labels]
+    n, labels = cv2.connectedComponents(structure.view(np.uint8), connectivity=8)
+    part = _flagged(labels, n, labels[structure & core])
     return int((part & ~core).sum()) > TANGLED * max(1, int((part & core).sum()))
 
 
 def _halo(
     strokes: np.ndarray,
-    poly: np.ndarray,
+    grower: _Grower,
     background: np.ndarray,
     keep: np.ndarray,
     dilate: int,
@@ -207,16 +318,25 @@ def _halo(
     """Off-background pixels around the strokes: anti-aliasing, compression ringing, a glow.
 
     On a flat background all of it that touches the strokes goes, up to ``reach`` px out of
-    the polygon (a glow); on a busy one (most of the polygon off the background colour)
-    only a few pixels past the grown strokes.
+    the polygon (``grower``) (a glow); on a busy one (most of the polygon off the background
+    colour) only a few pixels past the grown strokes.
     """
-    off = poly & ~background & ~_grow(keep, 1)
-    if off.sum() > BUSY * poly.sum():
-        return np.asarray(_grow(strokes, dilate + HALO) & off)
-    off = _grow(poly, reach) & ~background & ~_grow(keep, 1)
-    count, labels = cv2.connectedComponents(off.astype(np.uint8), connectivity=8)
-    touching = np.unique(labels[off & _grow(strokes, 1)])
-    return np.isin(labels, touching[touching > 0])
+    out = np.zeros_like(strokes)
+    # All of it lies in the polygon's box grown by ``reach``; one more pixel holds what
+    # touches it (``reach`` >= dilate + HALO).
+    box = _around(grower.mask, reach + 1)
+    poly = grower.mask[box]
+    kept = ~background[box]
+    if keep[box].any():
+        kept &= ~_grow(keep[box], 1)
+    off = poly & kept
+    if np.count_nonzero(off) > BUSY * np.count_nonzero(poly):
+        out[box] = _grow(strokes[box], dilate + HALO) & off
+        return out
+    off = grower.grow(reach, box) & kept
+    count, labels = cv2.connectedComponents(off.view(np.uint8), connectivity=8)
+    out[box] = _flagged(labels, count, labels[off & _grow(strokes[box], 1)])
+    return out
 
 
 def stroke_mask(page: Page, dilate: int) -> np.ndarray:
@@ -225,7 +345,7 @@ def stroke_mask(page: Page, dilate: int) -> np.ndarray:
     for block in page.blocks:
         if block.translate:
             block_strokes(page.image, block, dilate, marked)
-    return np.where(marked, 255, 0).astype(np.uint8)
+    return marked.view(np.uint8) * np.uint8(255)
 
 
 def mask(pages: list[Page], options: MaskOptions) -> list[Page]:

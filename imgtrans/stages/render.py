@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -114,12 +115,13 @@ def _render_page(page: Page, options: RenderOptions, lang: str, chain: FontChain
     text_mask = _text_mask(page)
     blocks = [_prepare(b, page, text_mask, options, lang) for b in page.blocks]
     todo = [i for i, b in enumerate(blocks) if b.render is None]
-    alone = _left_alone(page.blocks, clean)
+    alone = _left_alone(blocks, clean)
     areas = separate(
         [_area(clean, blocks[i], alone) for i in todo],
         [_box(blocks[i], clean) for i in todo],
     )
     work = _Work(page, clean.copy(), text_mask, areas, alone)
+    _put_back_untranslated(work.out, page, blocks)
     for k, i in enumerate(todo):
         blocks[i] = _letter(blocks[i], k, work, options, lang, chain)
     for status in ("overflow", "kept"):
@@ -135,16 +137,22 @@ _SAID = {
 }
 
 
-def _left_alone(blocks: tuple[TextBlock, ...], image: np.ndarray) -> list[BBox]:
+def _stays(block: TextBlock) -> bool:
+    """The block's source is left as drawn: not translated (noise, a page number, a sound
+    effect), the translator gave no translation for it, or gave back the source text."""
+    return block.render is not None and block.render.status in ("skipped", "untranslated")
+
+
+def _left_alone(blocks: list[TextBlock], image: np.ndarray) -> list[BBox]:
     """Boxes (grown a little) of the text left as it is, which lettering keeps clear of.
 
-    Not those that overlap a block being translated: a mark inside its lines or a misread
+    Not those that overlap a block being lettered: a mark inside its lines or a misread
     over its balloon (``っ`` read as a page number "7") sits where its lettering must go.
     """
-    boxes = [b.bbox for b in blocks if b.translate]
+    boxes = [b.bbox for b in blocks if not _stays(b)]
     out = []
     for other in blocks:
-        if other.translate:
+        if not _stays(other):
             continue
         box = other.bbox
         if any(
@@ -155,6 +163,29 @@ def _left_alone(blocks: tuple[TextBlock, ...], image: np.ndarray) -> list[BBox]:
         margin = max(2, round(glyph_size(other) * 0.3))
         out.append(box.grow(margin, image.shape[1], image.shape[0]))
     return out
+
+
+def _put_back_untranslated(out: np.ndarray, page: Page, blocks: list[TextBlock]) -> None:
+    """The source pixels of every block left as drawn (no translation, or the source text
+    handed back) put back where erasing took them: erasing runs beside translation, before
+    it is known which blocks get none, and such a block is never left erased and empty.
+    Not inside the box of a block being lettered, whose own erased strokes stay erased."""
+    clean = page.clean
+    assert clean is not None
+    lettered = [b.bbox for b in blocks if b.render is None]
+    for block in blocks:
+        if not _stays(block):
+            continue
+        margin = max(4, glyph_size(block) // 2)  # the mask's growth and halo
+        box = block.bbox.grow(margin, page.width, page.height)
+        sl = (slice(box.y0, box.y1), slice(box.x0, box.x1))
+        take = (page.image[sl] != clean[sl]).any(axis=2)
+        for other in lettered:
+            x0, y0 = max(other.x0, box.x0) - box.x0, max(other.y0, box.y0) - box.y0
+            x1, y1 = min(other.x1, box.x1) - box.x0, min(other.y1, box.y1) - box.y0
+            if x0 < x1 and y0 < y1:
+                take[y0:y1, x0:x1] = False
+        out[sl][take] = page.image[sl][take]
 
 
 def _area(clean: np.ndarray, block: TextBlock, alone: list[BBox]) -> Area:
@@ -245,7 +276,20 @@ def _prepare(
         return replace(block, style=style, render=RenderResult("untranslated", direction=direction))
     if not block.translation.strip():
         return replace(block, style=style, render=RenderResult("ok", direction=direction))
+    if _folded(block.translation) == _folded(block.text):
+        # A name, a code, a number the translator handed back as it was: the source
+        # lettering is better than any redrawing of it.
+        same = RenderResult("skipped", direction=direction, reason=SAME_TEXT)
+        return replace(block, style=style, render=same)
     return replace(block, style=style, render=None)
+
+
+SAME_TEXT = "the translation is the source text: left as drawn"
+
+
+def _folded(text: str) -> str:
+    """``text`` compared loosely: Unicode NFKC, case and spacing folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _letter(
@@ -273,6 +317,11 @@ def _letter(
     cap = min(options.max_font_size, max(least, round(style.font_size * SIZE_CAP)))
     base = RenderResult("ok", None, (), area.bbox, direction, area.polygon(), area.balloon)
     fitted = fit(area, spec, least, cap)
+    if fitted is None and area.mask.any():
+        # Lines centred on the area's middle can miss an uneven area (the L left of another
+        # block's share of a balloon): centred on the source text instead they may fit.
+        area = replace(area, centre=_box(block, work.out).center)
+        fitted = fit(area, spec, least, cap)
     if fitted is not None:
         return replace(block, render=_draw(work.out, area, fitted, style, base))
     return replace(block, render=_fallback(block, k, work, spec, (least, cap), base))
@@ -295,8 +344,9 @@ def _fallback(
                 why = "area grown onto the flat background around it"
                 ok = replace(base, area=grown.bbox, area_polygon=grown.polygon(), reason=why)
                 return _draw(work.out, grown, fitted, style, ok)
+    # Past the balloon the text covers what is around it: never larger than the source.
     for grown in grown_areas(area, box, step, work.owners(), k):
-        fitted = fit(grown, spec, least, cap)
+        fitted = fit(grown, spec, least, max(least, min(cap, style.font_size)))
         if fitted is None:
             continue
         backing = backing_box(fitted[2], grown, max(2, round(fitted[0].size * 0.3)))
