@@ -11,7 +11,7 @@ worker crash still finds its arguments).
 
 The process that feeds the device keeps its CPU for the device: it loads results with
 ``keep=True``, which copies nothing. Each array then maps its block and owns it (the block
-is unlinked when the array is garbage), and :func:`dumps` sends such an array on by the name
+is unlinked once the array is garbage: :func:`sweep`), and :func:`dumps` sends such an array on by the name
 of its block again, so a page image crosses to and from the workers at every step of the
 model stages without this process copying it. Arrays received this way are shared with the
 worker that made them no more (it has sent them) and with the workers they are sent to only
@@ -20,6 +20,7 @@ by copy (a worker's :func:`loads` copies): writing to them is safe, as to any ar
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib
 import io
@@ -78,7 +79,9 @@ def _attach(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     return out
 
 
-# id -> (weak reference, block name) of the arrays loaded with keep=True that are alive
+# id -> (weak reference, block name) of the arrays loaded with keep=True. No finalizer frees
+# a block (code run by the garbage collector would swallow a Ctrl-C that lands in it): a block
+# whose array is gone is freed by the next :func:`sweep`, the rest when the process exits.
 _KEPT: dict[int, tuple[weakref.ref[np.ndarray], str]] = {}
 
 
@@ -91,15 +94,24 @@ def _attach_kept(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     finally:
         os.close(fd)
     out: np.ndarray = np.frombuffer(buf, np.dtype(dtype)).reshape(shape)
+    old = _KEPT.get(id(out))
+    if old is not None:  # an array gone before a sweep had this id
+        release((old[1],))
     _KEPT[id(out)] = (weakref.ref(out), name)
-    weakref.finalize(out, _unlink, name, id(out))
     return out
 
 
-def _unlink(name: str, key: int) -> None:
-    """An owning array is gone: its block's name goes (views of it keep their mapping)."""
-    _KEPT.pop(key, None)
-    release((name,))
+def sweep() -> None:
+    """Free the blocks of received arrays that are gone (their views keep their mapping)."""
+    gone = [key for key, (ref, _) in _KEPT.items() if ref() is None]
+    for key in gone:
+        release((_KEPT.pop(key)[1],))
+
+
+@atexit.register
+def _release_kept() -> None:
+    release([name for _, name in _KEPT.values()])
+    _KEPT.clear()
 
 
 class _KeepingUnpickler(pickle.Unpickler):
@@ -135,6 +147,7 @@ def receive(data: bytes, blocks: tuple[str, ...]) -> Any:
     place where the system allows (they own their blocks), else copied out and the blocks
     freed."""
     kept = False
+    sweep()
     try:
         out = loads(data, keep=True)
         kept = _posixshmem is not None

@@ -90,4 +90,5 @@ def test_received_arrays_map_their_block_travel_on_by_name_and_free_it_when_gone
     assert back.image[0, 0, 0] == page.image[0, 0, 0]
     del back
     gc.collect()
+    transport.sweep()
     assert not _exists(blocks[0])
