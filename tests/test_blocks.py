@@ -115,3 +115,20 @@ def test_lines_read_surely_in_two_scripts_are_two_blocks() -> None:
     misread = replace(latin, text="our", confidence=0.52)
     blocks, _ = build_blocks([name, misread], 0.5)
     assert [b.text for b in blocks] == ["南丰站our"]
+
+
+def test_a_few_letters_of_another_script_read_unsurely_are_not_translated() -> None:
+    """A stick figure read as "ORX" (0.54) on a Chinese page is a drawing: kept as drawn,
+    with the reason. Sure readings, and pages with no sure reading, are left alone."""
+    from dataclasses import replace
+
+    chinese = box(80, 20, 300, 50, "我不应该这么做")
+    figure = replace(box(480, 850, 530, 930, "ORX"), confidence=0.54)
+    sure = box(400, 300, 470, 330, "OK")
+    blocks, _ = build_blocks([chinese, figure, sure], 0.5)
+    by_text = {b.text: b for b in blocks}
+    assert not by_text["ORX"].translate and "drawing" in (by_text["ORX"].note or "")
+    assert by_text["OK"].translate and by_text["我不应该这么做"].translate
+    alone = replace(chinese, confidence=0.6)  # nothing sure on the page: no page script
+    blocks, _ = build_blocks([alone, figure], 0.5)
+    assert all(b.translate for b in blocks)

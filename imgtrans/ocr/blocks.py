@@ -61,6 +61,19 @@ def is_noise(line: TextLine, min_confidence: float) -> str | None:
     return None
 
 
+def _stray(line: TextLine, page_script: str | None) -> str | None:
+    """A few letters in another script than the page's, read unsurely: a drawing read as
+    text (a stick figure as ``ORX`` on a Chinese page), not a word to translate."""
+    letters = len(LATIN.findall(line.text)) + len(HANGUL.findall(line.text))
+    letters += len(HAN.findall(line.text)) + len(KANA.findall(line.text))
+    script = script_family(line.text)
+    if page_script is None or script in (None, page_script):
+        return None
+    if line.confidence < SURE and letters <= 3:
+        return f"{letters} {script} letter(s) at low confidence {line.confidence:.2f} on a page in another script (a drawing?)"
+    return None
+
+
 def glyph_size(block: TextBlock) -> int:
     """Source glyph size in pixels: the median line thickness, less the detector's margin."""
     sizes = [ln.bbox.width if ln.direction == "vertical" else ln.bbox.height for ln in block.lines]
@@ -255,9 +268,10 @@ def build_blocks(
     vertical = sum(ln.direction == "vertical" for ln in lines)
     manga = vertical > len(lines) / 2 and language in ("ja", "zh", None)
     groups = order_blocks(group_lines(lines, image), manga)
+    page_script = script_family("".join(ln.text for ln in lines if ln.confidence >= SURE))
     blocks = []
     for number, group in enumerate(groups):
-        reasons = [is_noise(ln, min_confidence) for ln in group]
+        reasons = [is_noise(ln, min_confidence) or _stray(ln, page_script) for ln in group]
         note = reasons[0] if all(reasons) else None
         blocks.append(
             TextBlock(
