@@ -178,7 +178,12 @@ def make_translate(options: RunOptions) -> Any:
     except BaseException:
         translator.close()
         raise
-    return Translate(translator, options.target_lang, options.translator.context_pages)
+    return Translate(
+        translator,
+        options.target_lang,
+        options.translator.context_pages,
+        source=options.ocr.source_lang,
+    )
 
 
 def run_info(

@@ -66,3 +66,34 @@ def test_words_of_one_row_split_by_the_detector_are_one_block_in_order() -> None
     ]
     groups = group_lines(lines)
     assert [[ln.text for ln in g] for g in groups] == [["NEW", "YORK", "EVENING"], ["Elsewhere"]]
+
+
+def test_a_column_s_first_glyph_read_alone_joins_its_column() -> None:
+    """A first column of one character (面 / 見せてみろ): its squarish box reads as a
+    horizontal line. A single glyph has no direction of its own: it joins the column."""
+    from imgtrans.ocr.blocks import build_blocks
+
+    img = Image.new("RGB", (300, 300), "white")
+    d = ImageDraw.Draw(img)
+    column(d, (190, 40), "面", size=32)
+    column(d, (150, 40), "見せてみろ", size=32)
+    glyph = TextLine(((186, 36), (226, 36), (226, 76), (186, 76)), "面", 0.99, "horizontal")
+    rest = TextLine(((146, 36), (188, 36), (188, 206), (146, 206)), "見せてみろ", 0.99, "vertical")
+    blocks, _ = build_blocks([rest, glyph], 0.5, np.asarray(img))
+    assert [(b.text, b.direction) for b in blocks] == [("面見せてみろ", "vertical")]
+    # Side by side with a column of another balloon, a lone glyph stays its own block.
+    far = TextLine(((20, 36), (60, 36), (60, 76), (20, 76)), "あ", 0.99, "horizontal")
+    blocks, _ = build_blocks([rest, far], 0.5, np.asarray(img))
+    assert len(blocks) == 2
+
+
+def test_a_line_read_smaller_than_its_neighbours_stays_in_their_block() -> None:
+    """A half-misread line gets a box a little lower than the others (11 px against 18):
+    still one balloon."""
+    lines = [
+        box(553, 7, 632, 20, "AGAIN I MUST"),
+        box(553, 18, 633, 31, "CONTEND THAT"),
+        box(553, 28, 622, 46, "THERE AINT"),
+        box(556, 43, 610, 54, "NO SUCH"),
+    ]
+    assert len(group_lines(lines)) == 1

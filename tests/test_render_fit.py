@@ -134,7 +134,7 @@ def test_skipped_and_untranslated_blocks_draw_nothing() -> None:
     noise = replace(page.blocks[0], translate=False, translation="무시")
     out = render([replace(page, blocks=(noise,))], OPTIONS, "ko")[0]
     assert out.blocks[0].render is not None and out.blocks[0].render.status == "skipped"
-    assert np.array_equal(out.output, page.clean)  # type: ignore[arg-type]
+    assert np.array_equal(out.output, page.image)  # type: ignore[arg-type]  # left as drawn
 
 
 def test_render_needs_clean() -> None:
@@ -210,9 +210,15 @@ def test_block_poking_out_of_the_image_is_clipped() -> None:
     assert result.area.x0 >= 0
 
 
-def test_a_block_the_translator_left_out_keeps_its_source_text(tmp_path: Path) -> None:
-    """A translation memory without the text: that block stays as drawn (it used to be
-    erased with the others, before the translations came, and left blank)."""
+@pytest.mark.parametrize(
+    ("tm", "status"),
+    [("Hello\t안녕\n", "untranslated"), ("Hello\t안녕\nBridge\tBRIDGE\n", "skipped")],
+    ids=["no-translation", "source-text-handed-back"],
+)
+def test_a_block_left_as_drawn_keeps_its_source_text(tmp_path: Path, tm: str, status: str) -> None:
+    """A translation memory without the text, or a translation that is the source text (a
+    name, a code): that block stays as drawn. It used to be erased with the others, before
+    the translations came, and then left blank or lettered again."""
     import json
 
     from drawing import FONT_KO, Text, draw, save
@@ -224,13 +230,15 @@ def test_a_block_the_translator_left_out_keeps_its_source_text(tmp_path: Path) -
     source = draw(400, 240, [Text("Hello", (24, 24), 40, font=FONT_KO),
                              Text("Bridge", (24, 160), 40, font=FONT_KO)])  # fmt: skip
     save(source, tmp_path / "in" / "a.png")
-    (tmp_path / "tm.tsv").write_text("Hello\t안녕\n", "utf-8")
+    (tmp_path / "tm.tsv").write_text(tm, "utf-8")
     args = ["translate", tmp_path / "in", "--to", "ko", "--tm", tmp_path / "tm.tsv"]
     result = CliRunner().invoke(app, [*map(str, [*args, "-o", tmp_path / "out"]), "-j", "1"])
     assert result.exit_code == 0, result.output
     doc = json.loads((tmp_path / "out" / "a.imgtrans.json").read_text("utf-8"))
-    status = {b["text"]: b["render"]["status"] for b in doc["blocks"]}
-    assert status == {"Hello": "ok", "Bridge": "untranslated"}
+    renders = {b["text"]: b["render"] for b in doc["blocks"]}
+    assert {k: r["status"] for k, r in renders.items()} == {"Hello": "ok", "Bridge": status}
+    if status == "skipped":
+        assert renders["Bridge"]["reason"] == "the translation is the source text: left as drawn"
     out = np.asarray(Image.open(tmp_path / "out" / "a.png").convert("RGB"))
     assert np.array_equal(out[140:240], source[140:240])  # "Bridge" as it was
     assert not np.array_equal(out[:130], source[:130])  # "Hello" lettered as 안녕

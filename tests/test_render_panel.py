@@ -85,3 +85,46 @@ def test_a_big_balloon_with_little_text_is_not_a_panel() -> None:
     assert not is_panel(region, BBox(200, 100, 260, 140).grow(48, 480, 260))
     area = find_area(clean, BBox(200, 100, 260, 140), 24)
     assert area.balloon and area.bbox.width > 300
+
+
+def test_art_inside_a_region_is_never_lettered_over() -> None:
+    """A figure standing in the region (larger than a glyph) is no inpainting residue: it
+    is not filled into the area, and no glyph lands on it."""
+    from render_synth import make_page
+
+    words = "오늘 우리는 바다에 가서 수영을 하고 맛있는 저녁을 먹었다 그리고 별을 보았다"
+    page, _ = make_page(["テスト"], words, size=(420, 300), balloon_box=(10, 10, 410, 290))
+    assert page.clean is not None
+    figure = np.zeros(page.clean.shape[:2], np.uint8)
+    cv2.circle(figure, (300, 150), 28, 1, 3)  # a head drawn beside the text
+    cv2.line(figure, (300, 178), (300, 240), 1, 3)
+    for img in (page.clean, page.image):
+        img[figure > 0] = 0
+    cv2.circle(figure, (300, 150), 28, 1, -1)  # the inside of the head is no place either
+    [out] = render([page], OPTIONS, "ko")
+    r = out.blocks[0].render
+    assert r is not None and r.status == "ok" and r.lines
+    drawn = _drawn(out)
+    assert drawn.any() and not (drawn & (cv2.dilate(figure, np.ones((3, 3))) > 0)).any()
+
+
+def test_an_uneven_area_holds_its_text_centred_on_the_source() -> None:
+    """An L-shaped balloon (a thin arm above a wide foot, the text in the foot): lines
+    centred on the area's middle fall in the arm and never fit; centred on the source text
+    they fit, and the block is not lettered past its balloon."""
+    clean = np.full((300, 240, 3), 150, np.uint8)
+    region = np.zeros((300, 240), np.uint8)
+    region[20:280, 20:44] = 1
+    region[150:280, 20:220] = 1
+    edge = cv2.dilate(region, np.ones((7, 7), np.uint8)) - region
+    clean[edge > 0] = 0
+    clean[region > 0] = 255
+    image = clean.copy()
+    lines = draw_source_text(image, ["テストです"], (130, 215), 22, (0, 0, 0))
+    block = TextBlock(0, tuple(lines), "horizontal", translation="오늘 우리는 바다에 가서")
+    page = Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=(block,), clean=clean)
+    [out] = render([page], OPTIONS, "ko")
+    r = out.blocks[0].render
+    assert r is not None and r.status == "ok" and r.lines
+    ys, xs = np.nonzero(_drawn(out))
+    assert ys.min() >= 150 and ys.max() < 280 and xs.min() >= 20 and xs.max() < 220

@@ -34,20 +34,22 @@ class Area:
     x0: int
     y0: int
     balloon: bool
+    centre: tuple[float, float] | None = None  # page point to centre the lines on instead
 
     @cached_property
     def spans(self) -> tuple[float, float, float, float] | None:
         """(x span centre, y span centre, median x, median y) of the area's pixels in window
-        coordinates; None when empty. Cached: the fit asks for it at every size it tries."""
+        coordinates (the first two at :attr:`centre` when it is set); None when empty.
+        Cached: the fit asks for it at every size it tries."""
         ys, xs = np.nonzero(self.mask)
         if len(xs) == 0:
             return None
-        return (
-            (float(xs.min()) + float(xs.max()) + 1) / 2,
-            (float(ys.min()) + float(ys.max()) + 1) / 2,
-            float(np.median(xs)),
-            float(np.median(ys)),
-        )
+        if self.centre is not None:
+            span_x, span_y = self.centre[0] - self.x0, self.centre[1] - self.y0
+        else:
+            span_x = (float(xs.min()) + float(xs.max()) + 1) / 2
+            span_y = (float(ys.min()) + float(ys.max()) + 1) / 2
+        return (span_x, span_y, float(np.median(xs)), float(np.median(ys)))
 
     @cached_property
     def extent(self) -> tuple[int, int]:
@@ -118,7 +120,7 @@ def find_area(clean: np.ndarray, block_box: BBox, glyph_size: int, tol: float = 
     """
     h, w = clean.shape[:2]
     margin = max(2, round(glyph_size * 0.15))
-    region = _balloon_region(clean, block_box, tol)
+    region = _balloon_region(clean, block_box, tol, glyph_size**2)
     if region is not None:
         mask, x0, y0 = region
         balloon = not is_panel(mask, block_box.grow(2 * glyph_size, w, h))
@@ -194,11 +196,14 @@ def _erode(mask: np.ndarray, margin: int) -> np.ndarray:
     return out.astype(bool)
 
 
-def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarray, int, int] | None:
+def _balloon_region(
+    clean: np.ndarray, box: BBox, tol: float, hole: float = 0.0
+) -> tuple[np.ndarray, int, int] | None:
     """The closed region of the block's background colour around ``box``, or None.
 
     The search window grows (1x, 2x, 4x, 8x the block size around it) until the region no
-    longer reaches the window's edge; one that reaches the page edge is open.
+    longer reaches the window's edge; one that reaches the page edge is open. Holes in it of
+    at most ``hole`` pixels are filled.
     """
     inner = clean[box.y0 : box.y1, box.x0 : box.x1].reshape(-1, 3)
     if inner.size == 0:
@@ -212,7 +217,7 @@ def _balloon_region(clean: np.ndarray, box: BBox, tol: float) -> tuple[np.ndarra
             return None
         edges = (region[0].any(), region[-1].any(), region[:, 0].any(), region[:, -1].any())
         if not any(edges):
-            return _fill_holes(region), win.x0, win.y0
+            return _fill_holes(region, hole), win.x0, win.y0
         on_page_edge = (win.y0 == 0, win.y1 == h, win.x0 == 0, win.x1 == w)
         if any(e and p for e, p in zip(edges, on_page_edge, strict=True)):
             return None  # reaches the page edge: open balloon, flat page or picture
@@ -238,14 +243,24 @@ def _region_in(
     return np.asarray(labels == ids[np.argmax(freq)])
 
 
-def _fill_holes(region: np.ndarray) -> np.ndarray:
-    """``region`` with its enclosed holes (inpainting residue, small marks) filled."""
+def _fill_holes(region: np.ndarray, largest: float) -> np.ndarray:
+    """``region`` with its enclosed holes of at most ``largest`` pixels (inpainting residue,
+    small marks) filled; larger ones (a figure standing in a panel, art inside a balloon)
+    stay out of it, so no text is lettered over them."""
     m = np.pad(region.astype(np.uint8), 1)
     flood = m.copy()
     ff_mask = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
     cv2.floodFill(flood, ff_mask, (0, 0), 1)
-    holes = flood == 0
-    return np.asarray((m.astype(bool) | holes)[1:-1, 1:-1])
+    holes = (flood == 0).view(np.uint8)
+    x, y, w, h = cv2.boundingRect(holes)  # label only where there are holes
+    out = m.view(bool)
+    if w and h:
+        crop = holes[y : y + h, x : x + w]
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=4)
+        small = np.zeros(n, bool)
+        small[1:] = stats[1:, cv2.CC_STAT_AREA] <= largest
+        out[y : y + h, x : x + w] |= small[labels]
+    return np.asarray(out[1:-1, 1:-1])
 
 
 def _box_distance(box: BBox, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

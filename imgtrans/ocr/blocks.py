@@ -14,13 +14,14 @@ import unicodedata
 import cv2
 import numpy as np
 
-from imgtrans.page import BBox, TextBlock, TextLine
+from imgtrans.page import BBox, Direction, TextBlock, TextLine
 
 KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 INK_LEVEL = 60  # grey levels from the local median that count as drawn ink
 GAP_INK = 0.02  # share of ink between two lines that means they are separated
+SIMILAR = 1.7  # lines whose glyph sizes differ by more than this factor are not one block
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
@@ -65,11 +66,26 @@ def glyph_size(block: TextBlock) -> int:
     return max(4, round(float(np.median(sizes)) * 0.8)) if sizes else 16
 
 
+def _single_glyph(line: TextLine, box: BBox) -> bool:
+    """A line of one glyph (or two) in a squarish box: it has no direction of its own (the
+    recogniser calls a column's first character, detected alone, a horizontal line)."""
+    long, short = max(box.width, box.height), min(box.width, box.height)
+    return len(line.text.strip()) <= 2 and long <= 1.5 * short
+
+
+def _pair_direction(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> Direction | None:
+    """The direction two lines share (a single glyph takes the other's), or None."""
+    if a.direction == b.direction or _single_glyph(b, bb):
+        return a.direction
+    return b.direction if _single_glyph(a, ba) else None
+
+
 def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
     """``ba``, ``bb``: the lines' boxes (computed once per line by the caller)."""
-    if a.direction != b.direction:
+    direction = _pair_direction(a, b, ba, bb)
+    if direction is None:
         return False
-    if a.direction == "vertical":
+    if direction == "vertical":
         size_a, size_b = ba.width, bb.width
         gap = max(ba.x0, bb.x0) - min(ba.x1, bb.x1)
         overlap = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
@@ -82,8 +98,8 @@ def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
         if _one_row(ba, bb):
             return True
     size = max(size_a, size_b)
-    similar = min(size_a, size_b) >= size / 1.6
-    if a.direction == "vertical" and _shifted(ba, bb, size):
+    similar = min(size_a, size_b) >= size / SIMILAR
+    if direction == "vertical" and _shifted(ba, bb, size):
         return False
     return similar and gap <= 0.9 * size and overlap > 0.2 * span
 
@@ -103,9 +119,19 @@ def _one_row(ba: BBox, bb: BBox) -> bool:
     return high <= 1.3 * low and overlap > 0.6 * low and 0 <= gap <= 0.8 * high
 
 
+def group_direction(group: list[TextLine]) -> Direction:
+    """The direction of most of a group's lines, not counting single glyphs (which have
+    none of their own)."""
+    votes = [ln.direction for ln in group if not _single_glyph(ln, ln.bbox)] or [
+        ln.direction for ln in group
+    ]
+    both: tuple[Direction, Direction] = ("vertical", "horizontal")
+    return max(both, key=votes.count)
+
+
 def _reading_order(group: list[TextLine]) -> list[TextLine]:
     """Columns right to left; rows top to bottom, the pieces of one row left to right."""
-    if group[0].direction == "vertical":
+    if group_direction(group) == "vertical":
         return sorted(group, key=lambda ln: -ln.bbox.center[0])
     rows: list[list[TextLine]] = []
     for line in sorted(group, key=lambda ln: ln.bbox.center[1]):
@@ -139,7 +165,7 @@ def _separated(gray: np.ndarray, a: TextLine, b: TextLine, ba: BBox, bb: BBox) -
 
     Lines of one balloon have only the balloon's background between their glyphs.
     """
-    vertical = a.direction == "vertical"
+    vertical = _pair_direction(a, b, ba, bb) == "vertical"
     sa, sb = _ink_span(gray, ba, vertical), _ink_span(gray, bb, vertical)
     lo, hi = (sa[1], sb[0]) if sa[0] <= sb[0] else (sb[1], sa[0])
     if hi - lo < 3:
@@ -214,7 +240,7 @@ def build_blocks(
             TextBlock(
                 id=number,
                 lines=tuple(group),
-                direction=group[0].direction,
+                direction=group_direction(group),
                 translate=note is None,
                 note=note,
             )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -138,7 +139,7 @@ _SAID = {
 
 def _stays(block: TextBlock) -> bool:
     """The block's source is left as drawn: not translated (noise, a page number, a sound
-    effect), or the translator gave no translation for it."""
+    effect), the translator gave no translation for it, or gave back the source text."""
     return block.render is not None and block.render.status in ("skipped", "untranslated")
 
 
@@ -165,15 +166,15 @@ def _left_alone(blocks: list[TextBlock], image: np.ndarray) -> list[BBox]:
 
 
 def _put_back_untranslated(out: np.ndarray, page: Page, blocks: list[TextBlock]) -> None:
-    """The source pixels of every block with no translation, put back where erasing took
-    them (erasing runs beside translation, before it is known which blocks get none):
-    such a block is never left erased and empty. Not inside the box of a block being
-    lettered, whose own erased strokes stay erased."""
+    """The source pixels of every block left as drawn (no translation, or the source text
+    handed back) put back where erasing took them: erasing runs beside translation, before
+    it is known which blocks get none, and such a block is never left erased and empty.
+    Not inside the box of a block being lettered, whose own erased strokes stay erased."""
     clean = page.clean
     assert clean is not None
     lettered = [b.bbox for b in blocks if b.render is None]
     for block in blocks:
-        if block.render is None or block.render.status != "untranslated":
+        if not _stays(block):
             continue
         margin = max(4, glyph_size(block) // 2)  # the mask's growth and halo
         box = block.bbox.grow(margin, page.width, page.height)
@@ -275,7 +276,20 @@ def _prepare(
         return replace(block, style=style, render=RenderResult("untranslated", direction=direction))
     if not block.translation.strip():
         return replace(block, style=style, render=RenderResult("ok", direction=direction))
+    if _folded(block.translation) == _folded(block.text):
+        # A name, a code, a number the translator handed back as it was: the source
+        # lettering is better than any redrawing of it.
+        same = RenderResult("skipped", direction=direction, reason=SAME_TEXT)
+        return replace(block, style=style, render=same)
     return replace(block, style=style, render=None)
+
+
+SAME_TEXT = "the translation is the source text: left as drawn"
+
+
+def _folded(text: str) -> str:
+    """``text`` compared loosely: Unicode NFKC, case and spacing folded."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def _letter(
@@ -303,6 +317,11 @@ def _letter(
     cap = min(options.max_font_size, max(least, round(style.font_size * SIZE_CAP)))
     base = RenderResult("ok", None, (), area.bbox, direction, area.polygon(), area.balloon)
     fitted = fit(area, spec, least, cap)
+    if fitted is None and area.mask.any():
+        # Lines centred on the area's middle can miss an uneven area (the L left of another
+        # block's share of a balloon): centred on the source text instead they may fit.
+        area = replace(area, centre=_box(block, work.out).center)
+        fitted = fit(area, spec, least, cap)
     if fitted is not None:
         return replace(block, render=_draw(work.out, area, fitted, style, base))
     return replace(block, render=_fallback(block, k, work, spec, (least, cap), base))
@@ -325,8 +344,9 @@ def _fallback(
                 why = "area grown onto the flat background around it"
                 ok = replace(base, area=grown.bbox, area_polygon=grown.polygon(), reason=why)
                 return _draw(work.out, grown, fitted, style, ok)
+    # Past the balloon the text covers what is around it: never larger than the source.
     for grown in grown_areas(area, box, step, work.owners(), k):
-        fitted = fit(grown, spec, least, cap)
+        fitted = fit(grown, spec, least, max(least, min(cap, style.font_size)))
         if fitted is None:
             continue
         backing = backing_box(fitted[2], grown, max(2, round(fitted[0].size * 0.3)))

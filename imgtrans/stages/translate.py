@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from imgtrans.errors import TranslatorError
-from imgtrans.page import Failure, Page
+from imgtrans.ocr.blocks import detect_language
+from imgtrans.page import Failure, Page, TextBlock
 from imgtrans.stages import Translations
 from imgtrans.translators.base import ContextPair, Translator
 
@@ -32,17 +33,55 @@ def target_code(lang: str) -> str:
 
 
 def translate_page(
-    page: Page, translator: Translator, target: str, context: Sequence[ContextPair] = ()
+    page: Page,
+    translator: Translator,
+    target: str,
+    context: Sequence[ContextPair] = (),
+    auto: bool = False,
 ) -> Translations:
-    """Block id -> (translation, error) for the blocks of ``page`` that are translated."""
+    """Block id -> (translation, error) for the blocks of ``page`` that are translated.
+
+    ``auto`` (``--from auto``): each block in its own script's language (see
+    :func:`block_languages`), one request per language; a block already in the target
+    language is handed back as it is (and left as drawn)."""
     todo = [b for b in page.blocks if b.translate and b.text]
     if not todo:
         return {}
-    if page.source_lang is None:
-        return {b.id: (None, "source language unknown") for b in todo}
-    source = SOURCE_CODES.get(page.source_lang, page.source_lang)
-    results = translator.translate([b.text for b in todo], source, target_code(target), context)
-    return {b.id: _cleaned(r.text, r.error) for b, r in zip(todo, results, strict=True)}
+    langs = block_languages(page, todo) if auto else {b.id: page.source_lang for b in todo}
+    out: Translations = {}
+    for lang in dict.fromkeys(langs.values()):
+        group = [b for b in todo if langs[b.id] == lang]
+        if lang is None:
+            out.update({b.id: (None, "source language unknown") for b in group})
+        elif auto and _base(lang) == _base(target):
+            out.update({b.id: (b.text, None) for b in group})
+        else:
+            source = SOURCE_CODES.get(lang, lang)
+            texts = [b.text for b in group]
+            results = translator.translate(texts, source, target_code(target), context)
+            out.update(
+                {b.id: _cleaned(r.text, r.error) for b, r in zip(group, results, strict=True)}
+            )
+    return out
+
+
+def block_languages(page: Page, blocks: Sequence[TextBlock]) -> dict[int, str | None]:
+    """Each block's source language by the script of its own text: English on a Chinese
+    ad, Chinese in an English comic. Japanese or Chinese is decided over all the page's
+    Han and kana text at once (a short all-Han line of a Japanese page is not Chinese); a
+    block with no letters takes the page's language."""
+    scripts = {b.id: detect_language([b.text]) for b in blocks}
+    cjk_text = [b.text for b in blocks if scripts[b.id] in ("ja", "zh")]
+    cjk = detect_language(cjk_text) if cjk_text else None
+    return {
+        b.id: (cjk if scripts[b.id] in ("ja", "zh") else scripts[b.id]) or page.source_lang
+        for b in blocks
+    }
+
+
+def _base(lang: str) -> str:
+    """``zh-Hans`` -> ``zh``, ``en-US`` -> ``en``."""
+    return lang.lower().replace("_", "-").split("-")[0]
 
 
 def _cleaned(text: str | None, error: str | None) -> tuple[str | None, str | None]:
@@ -67,10 +106,18 @@ class Translate:
     context-aware translators (``context_pages``)."""
 
     def __init__(
-        self, translator: Translator, target: str, context_pages: int = 0, in_flight: int = 4
+        self,
+        translator: Translator,
+        target: str,
+        context_pages: int = 0,
+        in_flight: int = 4,
+        source: str = "auto",
     ) -> None:
+        """``source``: ``--from``; ``auto`` translates each block from its own script's
+        language."""
         self.translator = translator
         self.target = target
+        self.auto = source == "auto"
         self.context_pages = context_pages
         self._threads = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="translate")
         self._context: deque[ContextPair] = deque(maxlen=64)
@@ -79,7 +126,9 @@ class Translate:
     def __call__(self, pages: list[Page]) -> list[Translations | Failure]:
         context = self._window()
         futures = [
-            self._threads.submit(translate_page, page, self.translator, self.target, context)
+            self._threads.submit(
+                translate_page, page, self.translator, self.target, context, self.auto
+            )
             for page in pages
         ]
         out: list[Translations | Failure] = []
