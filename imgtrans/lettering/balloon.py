@@ -6,8 +6,8 @@ leaks to the edge of the search window (open balloon, caption on a flat page, pi
 background) there is no balloon and the block box grown by a margin is used instead.
 When it is closed but by a panel's frame rather than a balloon's outline (a small balloon
 whose outline is open where its tail starts floods the panel; text floating in a panel)
-the text has no balloon either: its area is that region near the text (see
-:func:`is_panel`). The area is eroded by a safety margin so glyphs never touch the outline.
+the text has no balloon either: its area is the part of that region near the text that
+the text's box sees along its rows and columns (see :func:`is_panel`). The area is eroded by a safety margin so glyphs never touch the outline.
 """
 
 from __future__ import annotations
@@ -174,19 +174,26 @@ def is_panel(region: np.ndarray, near: BBox) -> bool:
 
 
 def _near_text(mask: np.ndarray, x0: int, y0: int, near: BBox, box: BBox) -> np.ndarray:
-    """The part of ``mask`` (window at page ``(x0, y0)``) inside page box ``near`` that is
-    connected to the pixels under the block's ``box`` (not the panel beyond an outline)."""
+    """The part of ``mask`` (window at page ``(x0, y0)``) inside page box ``near`` that the
+    middle of the block's ``box`` sees straight along the box's rows and columns: the inside
+    of an open balloon up to its outline, not the panel around it that the opening joins it
+    to (the box itself may poke past a tight outline)."""
     h, w = mask.shape
-    cut = np.zeros(mask.shape, np.uint8)
     ya, yb = max(0, near.y0 - y0), min(h, near.y1 - y0)
     xa, xb = max(0, near.x0 - x0), min(w, near.x1 - x0)
-    cut[ya:yb, xa:xb] = mask[ya:yb, xa:xb]
-    _, labels = cv2.connectedComponents(cut, connectivity=4)
-    under = labels[box.y0 - y0 : box.y1 - y0, box.x0 - x0 : box.x1 - x0]
-    ids, freq = np.unique(under[under > 0], return_counts=True)
-    if len(ids) == 0:
-        return cut.astype(bool)
-    return np.asarray(labels == ids[np.argmax(freq)])
+    by0, by1 = min(max(box.y0 - y0, ya), yb), min(max(box.y1 - y0, ya), yb)
+    bx0, bx1 = min(max(box.x0 - x0, xa), xb), min(max(box.x1 - x0, xa), xb)
+    yc, xc = (by0 + by1) // 2, (bx0 + bx1) // 2
+    seen = np.zeros(mask.shape, bool)
+    if by0 >= by1 or bx0 >= bx1:
+        return seen
+    run = np.logical_and.accumulate
+    rows, cols = mask[by0:by1], mask[:, bx0:bx1]
+    seen[by0:by1, xa : xc + 1] = run(rows[:, xa : xc + 1][:, ::-1], axis=1)[:, ::-1]
+    seen[by0:by1, xc:xb] |= run(rows[:, xc:xb], axis=1)
+    seen[ya : yc + 1, bx0:bx1] |= run(cols[ya : yc + 1][::-1], axis=0)[::-1]
+    seen[yc:yb, bx0:bx1] |= run(cols[yc:yb], axis=0)
+    return seen
 
 
 def _erode(mask: np.ndarray, margin: int) -> np.ndarray:

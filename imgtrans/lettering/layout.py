@@ -112,7 +112,8 @@ def _slot(area: Area, lo: int, hi: int, centre: float, vertical: bool) -> tuple[
     """Widest run of area pixels (start, end) across the whole band ``[lo, hi)``.
 
     Horizontal: the band is rows, the run horizontal; vertical: columns and a vertical run.
-    The run holding ``centre`` wins over a wider one elsewhere, then the nearest run.
+    The run holding ``centre`` wins over a wider one elsewhere, then the nearest run within
+    a line's thickness; (0, 0) when there is none.
     """
     key = (lo, hi, centre, vertical)
     hit = area.slot_memo.get(key)
@@ -131,9 +132,16 @@ def _find_slot(area: Area, lo: int, hi: int, centre: float, vertical: bool) -> t
     runs = list(zip(edges[::2], edges[1::2], strict=True))
     if not runs:
         return (0, 0)
-    # The run holding the centre, else the nearest one (the widest of equally near ones):
-    # a line never jumps to a far part of an area (past a panel frame, across art).
-    a, b = min(runs, key=lambda r: (max(r[0] - centre, centre - r[1] + 1, 0), r[0] - r[1]))
+
+    # The run holding the centre, else the nearest one (the widest of equally near ones)
+    # within a line's thickness of it: lines of a block stack, never jump to another part
+    # of an area (past a balloon's outline or a panel's frame, across art).
+    def away(run: tuple[int, int]) -> float:
+        return max(run[0] - centre, centre - run[1] + 1, 0)
+
+    a, b = min(runs, key=lambda r: (away(r), r[0] - r[1]))
+    if away((a, b)) > hi - lo:
+        return (0, 0)
     return (int(a), int(b))
 
 
