@@ -47,10 +47,13 @@ class _Pickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, blocks: list[str]) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.blocks = blocks
+        # Only arrays come to Python here (a reducer_override would be called for every
+        # object of a page: a few milliseconds of the main process per page).
+        self.dispatch_table = {np.ndarray: self.reduce_array}
 
-    def reducer_override(self, obj: Any) -> Any:
-        if type(obj) is not np.ndarray or obj.nbytes < MIN_BYTES or obj.dtype.hasobject:
-            return NotImplemented
+    def reduce_array(self, obj: np.ndarray) -> Any:
+        if obj.nbytes < MIN_BYTES or obj.dtype.hasobject:
+            return obj.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
         mapped = _MAPPED.get(id(obj))
         if mapped is not None and mapped[0]() is obj:  # it lives in a block already: its name
             return _attach, (mapped[1], obj.shape, obj.dtype.str)

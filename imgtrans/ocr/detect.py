@@ -138,10 +138,24 @@ def detect(inputs: list[DetInput], det: DetFn, batch_size: int) -> list[list[np.
     items.sort(key=lambda it: _padded(it[1]))
     out: list[list[np.ndarray]] = [[np.empty(0)] * len(inp.tiles) for inp in inputs]
     for group in _shape_batches(items, batch_size):
-        probs = det(np.stack([inputs[i].tiles[k] for (i, k), _ in group]))
+        tiles = [inputs[i].tiles[k] for (i, k), _ in group]
+        probs = det(np.stack(tiles, out=_scratch((len(tiles), *tiles[0].shape))))
         for n, ((i, k), (_, _, h, w)) in enumerate(group):
             out[i][k] = probs[n, :h, :w]
     return out
+
+
+_SCRATCH = [np.empty(0, np.float32)]
+
+
+def _scratch(shape: tuple[int, ...]) -> np.ndarray:
+    """A float32 array of ``shape`` in memory reused from call to call: a fresh batch of
+    page tiles (tens of MB) costs more in page faults than in copying the tiles into it.
+    The detector reads its input during the call only."""
+    size = int(np.prod(shape))
+    if _SCRATCH[0].size < size:
+        _SCRATCH[0] = np.empty(size, np.float32)
+    return _SCRATCH[0][:size].reshape(shape)
 
 
 def stitch(inp: DetInput, probs: list[np.ndarray]) -> np.ndarray:
