@@ -90,9 +90,11 @@ class Flow:
         return self.pump(limit=1)
 
     def _wait(self) -> None:
+        """Until one more worker task is done (a batch moves once all of its are)."""
         futures = [t.future for f in self.flights for t in f.tasks.values()]
-        if futures:
-            wait_futures(futures, return_when=FIRST_COMPLETED)
+        pending = [fut for fut in futures if not fut.done()]
+        if pending:
+            wait_futures(pending, return_when=FIRST_COMPLETED)
 
     def _advance(self, f: Flight) -> bool:
         moved = False

@@ -193,10 +193,7 @@ class WorkerPool:
             if task.packed is None:
                 return value
             data, blocks = value
-            try:
-                return transport.loads(data)
-            finally:
-                transport.release(blocks)
+            return transport.receive(data, blocks)
         finally:
             self._tasks.pop(task.id, None)
             transport.release(task.blocks)
@@ -233,7 +230,9 @@ class WorkerPool:
         self._release_all()
 
     def _release_all(self) -> None:
-        """Free the shared memory of tasks whose result was never collected."""
+        """Free the shared memory of tasks whose result was never collected, and of
+        results whose arrays are gone."""
+        transport.sweep()
         for task in list(self._tasks.values()):
             transport.release(task.blocks)
             fut = task.future

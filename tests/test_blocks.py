@@ -8,7 +8,7 @@ import numpy as np
 from drawing import FONT_JA, FONT_KO, cer
 from PIL import Image, ImageDraw, ImageFont
 
-from imgtrans.ocr.blocks import group_lines
+from imgtrans.ocr.blocks import build_blocks, group_lines
 from imgtrans.page import Page, TextLine
 from imgtrans.stages.ocr import OcrEngine
 
@@ -97,3 +97,38 @@ def test_a_line_read_smaller_than_its_neighbours_stays_in_their_block() -> None:
         box(556, 43, 610, 54, "NO SUCH"),
     ]
     assert len(group_lines(lines)) == 1
+
+
+def test_lines_read_surely_in_two_scripts_are_two_blocks() -> None:
+    """A ticket's station name over its transliteration, a brand name over Chinese copy:
+    two texts (each then goes out in its own language). A Latin misread (low confidence)
+    inside a Japanese balloon still joins it."""
+    from dataclasses import replace
+
+    name = box(160, 140, 460, 210, "南丰站")
+    latin = box(225, 215, 390, 262, "Nanfeng")
+    blocks, _ = build_blocks([name, latin], 0.5)
+    assert [b.text for b in blocks] == ["南丰站", "Nanfeng"]
+    caption = box(160, 215, 460, 270, "南昌站的朋友")
+    blocks, _ = build_blocks([name, caption], 0.5)
+    assert [b.text for b in blocks] == ["南丰站南昌站的朋友"]  # one script: one block
+    misread = replace(latin, text="our", confidence=0.52)
+    blocks, _ = build_blocks([name, misread], 0.5)
+    assert [b.text for b in blocks] == ["南丰站our"]
+
+
+def test_a_few_letters_of_another_script_read_unsurely_are_not_translated() -> None:
+    """A stick figure read as "ORX" (0.54) on a Chinese page is a drawing: kept as drawn,
+    with the reason. Sure readings, and pages with no sure reading, are left alone."""
+    from dataclasses import replace
+
+    chinese = box(80, 20, 300, 50, "我不应该这么做")
+    figure = replace(box(480, 850, 530, 930, "ORX"), confidence=0.54)
+    sure = box(400, 300, 470, 330, "OK")
+    blocks, _ = build_blocks([chinese, figure, sure], 0.5)
+    by_text = {b.text: b for b in blocks}
+    assert not by_text["ORX"].translate and "drawing" in (by_text["ORX"].note or "")
+    assert by_text["OK"].translate and by_text["我不应该这么做"].translate
+    alone = replace(chinese, confidence=0.6)  # nothing sure on the page: no page script
+    blocks, _ = build_blocks([alone, figure], 0.5)
+    assert all(b.translate for b in blocks)

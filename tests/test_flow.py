@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,3 +127,57 @@ def test_the_mask_stage_is_a_worker_step_and_unsplit_stages_one_device_step() ->
 
     assert steps_of(fake) == (Step(fake, device=True),)
     assert steps_of(None) == ()
+
+
+def drawn_pages() -> list[Page]:
+    """Pages OCR reads text on: a flat one, one over stripes (LaMa's path), a vertical
+    column, and one too small to hold text."""
+    from drawing import FONT_KO, Text, draw
+
+    flat = draw(360, 140, [Text("Hello there", (20, 40), 40, font=FONT_KO)])
+    striped = draw(360, 140, [Text("STRIPES", (30, 40), 44, font=FONT_KO)])
+    striped[::5] = 90  # art behind the text: no flat fill
+    column = draw(120, 320, [Text("縦書きの文字", (40, 20), 36, vertical=True)])
+    tiny = np.full((5, 5, 3), 255, np.uint8)
+    pages = []
+    for i, image in enumerate([flat, striped, column, tiny]):
+        name = f"p{i}.png"
+        job = Job(Path(f"/in/{name}"), name, Path(f"/out/{name}"), Path(f"/out/{name}.json"))
+        pages.append(Page(job.source, name, "0" * 64, image, job=job))
+    return pages
+
+
+def test_ocr_mask_and_inpaint_read_and_erase_alike_as_steps_in_workers_and_whole(
+    ocr_engine: Any,
+) -> None:
+    """The split stages through the flow (host steps in 2 worker processes, page images
+    moved in shared memory) give what the stages give run whole in this process."""
+    import torch
+    from lama_testing import tiny_lama
+
+    from imgtrans.models.lama_runner import LamaInpainter
+    from imgtrans.options import InpaintOptions
+    from imgtrans.stages.inpaint import Inpainter
+
+    inpainter = Inpainter(InpaintOptions(), LamaInpainter(tiny_lama(), torch.device("cpu")))
+    mask = Mask()
+    whole = inpainter(mask(ocr_engine(drawn_pages())))
+    assert {b.inpaint_path for p in whole for b in p.blocks} >= {"flat", "lama"}
+    steps = [*ocr_engine.steps(), *mask.steps(), *inpainter.steps()]
+    assert [s.device for s in steps].count(True) == 4  # det, cls, rec, LaMa
+    for step in steps:
+        if not step.device:
+            assert pickle.loads(pickle.dumps(step.fn)) == step.fn
+    pool = WorkerPool(2)
+    try:
+        pages = drawn_pages()
+        split = run(Flow(steps, pool, 2), [pages[:2], pages[2:]])
+    finally:
+        pool.shutdown()
+    assert [p.rel_path for p in split] == [p.rel_path for p in whole]
+    for a, b in zip(whole, split, strict=True):
+        assert a.error is None and b.error is None and b.work is None
+        assert a.blocks == b.blocks and a.source_lang == b.source_lang
+        assert a.mask is not None and b.mask is not None and np.array_equal(a.mask, b.mask)
+        assert a.clean is not None and b.clean is not None and np.array_equal(a.clean, b.clean)
+    assert split[0].blocks and not split[3].blocks

@@ -70,3 +70,25 @@ def test_pool_round_trip_is_exact_and_frees_shared_memory(jobs: int) -> None:
     finally:
         pool.shutdown()
     assert not any(_exists(b) for b in sent)
+
+
+def test_received_arrays_map_their_block_travel_on_by_name_and_free_it_when_gone() -> None:
+    """The process feeding the device copies nothing: a result's arrays map their blocks,
+    are sent on by name, and their blocks go when the arrays do."""
+    import gc
+
+    page = _page()
+    data, blocks = transport.dumps(page)
+    back = transport.receive(data, blocks)  # it owns the block now
+    assert np.array_equal(back.image, page.image) and back.image.flags.writeable
+    assert _exists(blocks[0])
+    again, more = transport.dumps((back, 1))
+    assert more == ()  # by the name of its block: nothing copied into a new one
+    twin, by = transport.loads(again)  # a worker's copy
+    assert by == 1 and np.array_equal(twin.image, page.image)
+    twin.image[0, 0] = 7  # the copy is the worker's own
+    assert back.image[0, 0, 0] == page.image[0, 0, 0]
+    del back
+    gc.collect()
+    transport.sweep()
+    assert not _exists(blocks[0])

@@ -23,6 +23,7 @@ INK_LEVEL = 60  # grey levels from the local median that count as drawn ink
 GAP_INK = 0.02  # share of ink between two lines that means they are separated
 SIMILAR = 1.7  # lines whose glyph sizes differ by more than this factor are not one block
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+SURE = 0.8  # recognition confidence above which a line's script is taken as read
 
 
 def detect_language(texts: list[str]) -> str | None:
@@ -60,6 +61,19 @@ def is_noise(line: TextLine, min_confidence: float) -> str | None:
     return None
 
 
+def _stray(line: TextLine, page_script: str | None) -> str | None:
+    """A few letters in another script than the page's, read unsurely: a drawing read as
+    text (a stick figure as ``ORX`` on a Chinese page), not a word to translate."""
+    letters = len(LATIN.findall(line.text)) + len(HANGUL.findall(line.text))
+    letters += len(HAN.findall(line.text)) + len(KANA.findall(line.text))
+    script = script_family(line.text)
+    if page_script is None or script in (None, page_script):
+        return None
+    if line.confidence < SURE and letters <= 3:
+        return f"{letters} {script} letter(s) at low confidence {line.confidence:.2f} on a page in another script (a drawing?)"
+    return None
+
+
 def glyph_size(block: TextBlock) -> int:
     """Source glyph size in pixels: the median line thickness, less the detector's margin."""
     sizes = [ln.bbox.width if ln.direction == "vertical" else ln.bbox.height for ln in block.lines]
@@ -80,10 +94,32 @@ def _pair_direction(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> Direction |
     return b.direction if _single_glyph(a, ba) else None
 
 
+def script_family(text: str) -> str | None:
+    """``cjk`` (Han, kana), ``hangul`` or ``latin``: the script most of the text's letters
+    are in; None for a text with no letters (digits, punctuation)."""
+    counts = {
+        "cjk": len(HAN.findall(text)) + len(KANA.findall(text)),
+        "hangul": len(HANGUL.findall(text)),
+        "latin": len(LATIN.findall(text)),
+    }
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else None
+
+
+def _other_scripts(a: TextLine, b: TextLine) -> bool:
+    """Two lines read with confidence in different scripts are two texts, however close: a
+    label and its transliteration on a ticket (南丰站 / Nanfeng), a brand name over Chinese
+    copy. A misread (low confidence) line does not count."""
+    if min(a.confidence, b.confidence) < SURE:
+        return False
+    fa, fb = script_family(a.text), script_family(b.text)
+    return fa is not None and fb is not None and fa != fb
+
+
 def _close(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> bool:
     """``ba``, ``bb``: the lines' boxes (computed once per line by the caller)."""
     direction = _pair_direction(a, b, ba, bb)
-    if direction is None:
+    if direction is None or _other_scripts(a, b):
         return False
     if direction == "vertical":
         size_a, size_b = ba.width, bb.width
@@ -232,9 +268,10 @@ def build_blocks(
     vertical = sum(ln.direction == "vertical" for ln in lines)
     manga = vertical > len(lines) / 2 and language in ("ja", "zh", None)
     groups = order_blocks(group_lines(lines, image), manga)
+    page_script = script_family("".join(ln.text for ln in lines if ln.confidence >= SURE))
     blocks = []
     for number, group in enumerate(groups):
-        reasons = [is_noise(ln, min_confidence) for ln in group]
+        reasons = [is_noise(ln, min_confidence) or _stray(ln, page_script) for ln in group]
         note = reasons[0] if all(reasons) else None
         blocks.append(
             TextBlock(

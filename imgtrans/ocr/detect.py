@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -25,6 +26,8 @@ TILE_OVERLAP = 160  # px in detection scale: taller than any text line we expect
 MAX_CANDIDATES = 1000
 
 DetFn = Callable[[np.ndarray], np.ndarray]  # N x 3 x H x W float32 -> N x H x W prob
+Tile = tuple[int, int, int, int]  # y0, x0, h, w
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,51 +97,68 @@ def _pad32(n: int) -> int:
     return max(32, (n + 31) // 32 * 32)
 
 
-def probability_maps(
-    images: list[np.ndarray], limit: int, det: DetFn, batch_size: int
-) -> list[tuple[np.ndarray, DetPlan]]:
-    """Run the detector on all pages (and their tiles), batched by padded shape.
+@dataclass(frozen=True)
+class DetInput:
+    """One page made ready for the detector (host work: resize, normalise, flat areas)."""
+
+    plan: DetPlan
+    tiles: tuple[np.ndarray, ...]  # per plan tile: float32 3 x H32 x W32, as the detector eats it
+    flat_free: np.ndarray  # uint8 HxW at detection scale: 1 near contrast, 0 in flat areas
+
+
+def det_input(image: np.ndarray, limit: int) -> DetInput:
+    """Plan, scale and normalise one RGB uint8 page for the detector (see :func:`plan_page`).
+
+    Each tile is padded to its own multiple of 32 by repeating its edge: a constant (zero)
+    border is itself an edge, and the v6 model answers it with a grid of false text all over
+    a blank tile."""
+    plan = plan_page(image.shape[0], image.shape[1], limit)
+    scaled = image
+    if (plan.height, plan.width) != image.shape[:2]:
+        inter = cv2.INTER_AREA if plan.scale < 1 else cv2.INTER_LINEAR
+        scaled = cv2.resize(image, (plan.width, plan.height), interpolation=inter)
+    tiles = []
+    for y0, x0, h, w in plan.tiles:
+        ph, pw = _padded((y0, x0, h, w))
+        tile = np.empty((3, ph, pw), np.float32)
+        normalise(scaled[y0 : y0 + h, x0 : x0 + w], out=tile[:, :h, :w])
+        tile[:, :h, w:] = tile[:, :h, w - 1 : w]
+        tile[:, h:, :] = tile[:, h - 1 : h, :]
+        tiles.append(tile)
+    return DetInput(plan, tuple(tiles), flat_free(scaled))
+
+
+def detect(inputs: list[DetInput], det: DetFn, batch_size: int) -> list[list[np.ndarray]]:
+    """The detector over every tile of the pages, batched by padded shape (device work).
 
     A tile is only ever padded to its own multiple of 32, as it would be alone, so a page's
     map does not depend on which pages share its batch (see :func:`_shape_batches`).
-    Returns, per page, its probability map at detection scale and the plan used.
-    """
-    plans = [plan_page(img.shape[0], img.shape[1], limit) for img in images]
-    scaled = [
-        cv2.resize(
-            img,
-            (p.width, p.height),
-            interpolation=cv2.INTER_AREA if p.scale < 1 else cv2.INTER_LINEAR,
-        )
-        if (p.height, p.width) != img.shape[:2]
-        else img
-        for img, p in zip(images, plans, strict=True)
-    ]
-    items = [(i, t) for i, p in enumerate(plans) for t in p.tiles]
-    maps = [np.zeros((p.height, p.width), np.float32) for p in plans]
+    Returns, per page and tile, its probabilities (float32 h x w of the tile)."""
+    items = [((i, k), t) for i, inp in enumerate(inputs) for k, t in enumerate(inp.plan.tiles)]
     items.sort(key=lambda it: _padded(it[1]))
+    out: list[list[np.ndarray]] = [[np.empty(0)] * len(inp.tiles) for inp in inputs]
     for group in _shape_batches(items, batch_size):
-        ph, pw = _padded(group[0][1])
-        batch = np.empty((len(group), 3, ph, pw), np.float32)
-        for k, (i, (y0, x0, h, w)) in enumerate(group):
-            normalise(scaled[i][y0 : y0 + h, x0 : x0 + w], out=batch[k, :, :h, :w])
-            # Pad by repeating the edge: a constant (zero) border is itself an edge, and the
-            # v6 model answers it with a grid of false text all over a blank tile.
-            batch[k, :, :h, w:] = batch[k, :, :h, w - 1 : w]
-            batch[k, :, h:, :] = batch[k, :, h - 1 : h, :]
-        probs = det(batch)
-        for k, (i, (y0, x0, h, w)) in enumerate(group):
-            view = maps[i][y0 : y0 + h, x0 : x0 + w]
-            np.maximum(view, probs[k, :h, :w], out=view)
-    for prob, image in zip(maps, scaled, strict=True):
-        prob *= textured(image)
-    return list(zip(maps, plans, strict=True))
+        probs = det(np.stack([inputs[i].tiles[k] for (i, k), _ in group]))
+        for n, ((i, k), (_, _, h, w)) in enumerate(group):
+            out[i][k] = probs[n, :h, :w]
+    return out
 
 
-def textured(
+def stitch(inp: DetInput, probs: list[np.ndarray]) -> np.ndarray:
+    """The page's probability map at detection scale: its tiles' maps (max where they
+    overlap), zero in flat areas (host work)."""
+    prob = np.zeros((inp.plan.height, inp.plan.width), np.float32)
+    for (y0, x0, h, w), tile in zip(inp.plan.tiles, probs, strict=True):
+        view = prob[y0 : y0 + h, x0 : x0 + w]
+        np.maximum(view, tile, out=view)
+    prob *= inp.flat_free.astype(np.float32)
+    return prob
+
+
+def flat_free(
     image: np.ndarray, window: int = 7, min_std: float = 2.0, reach: int = 9
 ) -> np.ndarray:
-    """float32 HxW: 1 near pixels with local contrast, 0 in perfectly flat areas.
+    """uint8 HxW: 1 near pixels with local contrast, 0 in perfectly flat areas.
 
     The v6 detector "sees" text in large flat light-grey areas (probability up to 0.9 on a
     uniform 200-245 grey, measured), which digital webtoons are full of; text always has
@@ -149,16 +169,15 @@ def textured(
     var = cv2.blur(gray * gray, (window, window)) - mean * mean
     busy = (var > min_std * min_std).astype(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1, 2 * reach + 1))
-    return cv2.dilate(busy, kernel).astype(np.float32)
+    out: np.ndarray = cv2.dilate(busy, kernel)
+    return out
 
 
 def _padded(tile: tuple[int, int, int, int]) -> tuple[int, int]:
     return _pad32(tile[2]), _pad32(tile[3])
 
 
-def _shape_batches(
-    items: list[tuple[int, tuple[int, int, int, int]]], batch_size: int
-) -> list[list[tuple[int, tuple[int, int, int, int]]]]:
+def _shape_batches(items: list[tuple[T, Tile]], batch_size: int) -> list[list[tuple[T, Tile]]]:
     """Group items (sorted by padded shape) into batches of one padded shape.
 
     Never pad a tile to a batch-mate's larger shape: the v6 detector's features reach across
@@ -166,7 +185,7 @@ def _shape_batches(
     read differently depending on the other pages of its run). Tiles of one shape batch
     together as before (the model's output for a tile is the same alone or in a batch).
     """
-    batches: list[list[tuple[int, tuple[int, int, int, int]]]] = []
+    batches: list[list[tuple[T, Tile]]] = []
     for item in items:
         cur = batches[-1] if batches else None
         if cur and len(cur) < batch_size and _padded(cur[0][1]) == _padded(item[1]):

@@ -91,15 +91,21 @@ def rec_width(crop: np.ndarray) -> int:
     return REC_MAX_WIDTH
 
 
-def classify_orientation(crops: list[Crop], cls: ArrayFn, batch_size: int) -> list[Crop]:
-    """Turn crops that the classifier finds upside down (prob > 0.9) by 180 degrees."""
+def cls_inputs(crops: list[Crop], batch_size: int) -> list[np.ndarray]:
+    """The classifier's input batches for ``crops`` (host work)."""
+    return [
+        np.stack([_cls_normalise(c.image) for c in crops[start : start + batch_size]])
+        for start in range(0, len(crops), batch_size)
+    ]
+
+
+def turn_upside_down(crops: list[Crop], probs: list[np.ndarray], batch_size: int) -> list[Crop]:
+    """``crops`` with those the classifier's ``probs`` (per batch of :func:`cls_inputs`)
+    find upside down turned by 180 degrees."""
     out = list(crops)
-    for start in range(0, len(crops), batch_size):
-        chunk = crops[start : start + batch_size]
-        batch = np.stack([_cls_normalise(c.image) for c in chunk])
-        probs = cls(batch)
-        for k, crop in enumerate(chunk):
-            if probs[k, 1] > CLS_THRESH and probs[k, 1] > probs[k, 0]:
+    for start, batch in zip(range(0, len(crops), batch_size), probs, strict=True):
+        for k, crop in enumerate(crops[start : start + batch_size]):
+            if batch[k, 1] > CLS_THRESH and batch[k, 1] > batch[k, 0]:
                 out[start + k] = Crop(np.ascontiguousarray(crop.image[::-1, ::-1]), crop.vertical)
     return out
 
@@ -123,12 +129,29 @@ def recognise(
     returns the per-step best class and its probability (argmax on the device, so a GPU
     does not copy N x T x 18,710 probabilities back).
     """
-    results: list[tuple[str, float]] = [("", 0.0)] * len(crops)
+    inputs = rec_inputs(crops, batch_size)
+    outputs = [rec_best(batch) for _, batch in inputs]
+    return decode(len(crops), [idx for idx, _ in inputs], outputs, charset)
+
+
+def rec_inputs(crops: list[np.ndarray], batch_size: int) -> list[tuple[list[int], np.ndarray]]:
+    """(crop indices, input batch) per width bucket of ``crops`` (host work)."""
     widths = [rec_width(c) for c in crops]
-    for idx in width_buckets(widths, batch_size):
-        width = widths[idx[0]]
-        batch = np.stack([_rec_normalise(crops[i], width) for i in idx])
-        best, best_p = rec_best(batch)
+    return [
+        (idx, np.stack([_rec_normalise(crops[i], widths[idx[0]]) for i in idx]))
+        for idx in width_buckets(widths, batch_size)
+    ]
+
+
+def decode(
+    count: int,
+    buckets: list[list[int]],
+    outputs: list[tuple[np.ndarray, np.ndarray]],
+    charset: list[str],
+) -> list[tuple[str, float]]:
+    """(text, confidence) per crop from the recogniser's outputs per bucket (host work)."""
+    results: list[tuple[str, float]] = [("", 0.0)] * count
+    for idx, (best, best_p) in zip(buckets, outputs, strict=True):
         for i, (text, conf, _) in zip(idx, ctc_decode_best(best, best_p, charset), strict=True):
             results[i] = (text, conf)
     return results

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from imgtrans.models import ocr_registry
 from imgtrans.models.ppocr import rec_charset
-from imgtrans.ocr.recognize import BestFn, recognise
+from imgtrans.ocr.recognize import BestFn
 
 # The shipped model reads Hangul as look-alike Han or kana at confidence 0.21-0.92 on the dev
 # set's Korean photos, while its Chinese and English lines read at a median of 0.97-0.99: lines
@@ -85,22 +83,26 @@ def require_for(lang: str) -> Path:
     return ocr_registry.require(model, why)
 
 
-def reread(
-    crops: list[np.ndarray],
+def to_reread(texts: list[tuple[str, float]], script: re.Pattern[str] | None) -> list[int]:
+    """The lines a script model rereads: those the shipped model was unsure of."""
+    if script is None:
+        return []
+    return [i for i, (_, conf) in enumerate(texts) if conf < REREAD_BELOW]
+
+
+def merge_reread(
     texts: list[tuple[str, float]],
     labels: list[str],
-    extra: Recogniser,
-    batch_size: int,
+    todo: list[int],
+    again: list[tuple[str, float]],
+    label: str,
+    script: re.Pattern[str] | None,
 ) -> tuple[list[tuple[str, float]], list[str]]:
-    """Reread the crops the shipped model was unsure of with ``extra``; keep its reading
-    where it has the model's script and beats the shipped model's confidence."""
-    todo = [i for i, (_, conf) in enumerate(texts) if conf < REREAD_BELOW]
-    if not todo or extra.script is None:
-        return texts, labels
-    again = recognise([crops[i] for i in todo], extra.rec_best, extra.charset, batch_size)
+    """``texts`` and ``labels`` with the rereadings of ``todo`` that have the model's script
+    and a higher confidence."""
     texts, labels = list(texts), list(labels)
     for i, (text, conf) in zip(todo, again, strict=True):
-        if extra.script.search(text) and conf > texts[i][1]:
+        if script is not None and script.search(text) and conf > texts[i][1]:
             texts[i] = (text, conf)
-            labels[i] = extra.label
+            labels[i] = label
     return texts, labels

@@ -7,19 +7,24 @@ Each block takes one of three paths, recorded in the sidecar (``inpaint_path``):
   mask (the balloon's outline). No model call; most manga balloons go this way.
 - ``lama``: LaMa on a crop around the block, batched across pages (when weights exist).
 - ``opencv``: OpenCV's TELEA inpainting on the crop (the classical fallback).
+
+The stage splits into steps (:meth:`Inpainter.steps`): the fills, crops and pastes are host
+work an executor runs in its workers; only LaMa's generator runs on the device.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
 import numpy as np
 
+from imgtrans.models.lama_crops import CropPlan, LamaCrop
 from imgtrans.options import InpaintOptions
 from imgtrans.page import BBox, Page, TextBlock
+from imgtrans.stages import Step, run_steps
 from imgtrans.stages.mask import polygon_mask
 
 log = logging.getLogger(__name__)
@@ -28,13 +33,6 @@ RING = 6  # px of background measured around the mask
 CROP_MARGIN = 16  # px of context around a block for the classical inpainter
 FLAT_SHARE = 0.9  # share of the band around the glyphs that must match the background
 CORE_DEPTH = 0.5  # the mask's core: deeper than half its greatest depth (the middle of the line)
-
-
-@dataclass(frozen=True)
-class _Region:
-    page: int
-    block: int
-    box: BBox  # crop around the block's mask
 
 
 def block_mask(page: Page, block: TextBlock, grow: int) -> tuple[BBox, np.ndarray]:
@@ -109,6 +107,110 @@ def far_from(pixels: np.ndarray, colour: np.ndarray, limit: float) -> np.ndarray
     return out
 
 
+@dataclass(frozen=True)
+class InpaintWork:
+    """A page between the inpainting steps: its clean image so far (flat fills done), the
+    path each erased block took, and its LaMa crops, their inputs and predictions."""
+
+    clean: np.ndarray
+    paths: dict[int, str]
+    crops: list[LamaCrop] = field(default_factory=list)
+    inputs: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    preds: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanErase:
+    """Worker: flat fills, the classical inpainter (without LaMa), LaMa's crops cut."""
+
+    options: InpaintOptions
+    lama: CropPlan | None  # None: OpenCV erases what the flat fill cannot
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return [self._page(page) for page in pages]
+
+    def _page(self, page: Page) -> Page:
+        if page.mask is None:
+            raise ValueError(f"inpaint needs masks: run the mask stage first ({page.rel_path})")
+        clean = page.image.copy()
+        paths: dict[int, str] = {}
+        model: list[tuple[int, BBox]] = []  # (block id, box) for the model
+        for block in page.blocks:
+            if not block.translate:
+                continue
+            box, mcrop = block_mask(page, block, RING + CROP_MARGIN)
+            if not mcrop.any():
+                continue
+            view = clean[box.y0 : box.y1, box.x0 : box.x1]
+            area = polygon_mask(block, box)
+            fill = flat_background(view, mcrop, self.options.flat_std, area)
+            if fill is not None:
+                view[fill.erase] = fill.colour
+                paths[block.id] = "flat"
+            else:
+                model.append((block.id, box))
+        if self.lama is None:
+            for block_id, box in model:
+                _telea(clean, page.mask, box)
+                paths[block_id] = "opencv"
+            return replace(page, work=InpaintWork(clean, paths))
+        for block_id, _ in model:
+            paths[block_id] = "lama"
+        crops = self.lama.plan([clean], [page.mask], [[box for _, box in model]])
+        inputs = [self.lama.inputs(clean, page.mask, crop) for crop in crops]
+        return replace(page, work=InpaintWork(clean, paths, crops, inputs))
+
+
+def _telea(clean: np.ndarray, mask: np.ndarray, box: BBox) -> None:
+    """OpenCV's TELEA inpainting of the masked pixels of ``box`` (in place)."""
+    crop = np.ascontiguousarray(clean[box.y0 : box.y1, box.x0 : box.x1])
+    mcrop = mask[box.y0 : box.y1, box.x0 : box.x1]
+    filled = cv2.inpaint(crop, mcrop, 3, cv2.INPAINT_TELEA)
+    view = clean[box.y0 : box.y1, box.x0 : box.x1]
+    view[mcrop > 0] = filled[mcrop > 0]
+
+
+@dataclass(frozen=True)
+class Generate:
+    """Device: LaMa over the crops of every page of the batch, batched by shape."""
+
+    lama: Any  # LamaInpainter
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        works: list[InpaintWork] = [page.work for page in pages]
+        crops = [crop for work in works for crop in work.crops]
+        inputs = [pair for work in works for pair in work.inputs]
+        preds = iter(self.lama.generate(crops, inputs) if crops else [])
+        return [
+            replace(p, work=replace(w, inputs=[], preds=[next(preds) for _ in w.crops]))
+            for p, w in zip(pages, works, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class Paste:
+    """Worker: LaMa's predictions pasted; the page's ``clean`` and each block's path."""
+
+    lama: CropPlan | None
+
+    def __call__(self, pages: list[Page]) -> list[Page]:
+        return [self._page(page) for page in pages]
+
+    def _page(self, page: Page) -> Page:
+        work: InpaintWork = page.work
+        clean = work.clean
+        if work.crops:
+            assert self.lama is not None and page.mask is not None
+            clean = clean.copy()
+            for crop, pred in zip(work.crops, work.preds, strict=True):
+                self.lama.paste(clean, page.mask, crop, pred)
+        blocks = tuple(
+            replace(b, inpaint_path=work.paths[b.id]) if b.id in work.paths else b
+            for b in page.blocks
+        )
+        return replace(page, clean=clean, blocks=blocks, work=None)
+
+
 class Inpainter:
     """Erases text; holds the LaMa runner when one is loaded (``lama`` may be None)."""
 
@@ -124,60 +226,13 @@ class Inpainter:
         for page in pages:
             if page.mask is None:
                 raise ValueError(f"inpaint needs masks: run the mask stage first ({page.rel_path})")
-        cleans = [page.image.copy() for page in pages]
-        paths: list[dict[int, str]] = [{} for _ in pages]
-        model_regions: list[_Region] = []
-        for p, page in enumerate(pages):
-            for block in page.blocks:
-                if not block.translate:
-                    continue
-                box, mcrop = block_mask(page, block, RING + CROP_MARGIN)
-                if not mcrop.any():
-                    continue
-                view = cleans[p][box.y0 : box.y1, box.x0 : box.x1]
-                area = polygon_mask(block, box)
-                fill = flat_background(view, mcrop, self.options.flat_std, area)
-                if fill is not None:
-                    view[fill.erase] = fill.colour
-                    paths[p][block.id] = "flat"
-                else:
-                    model_regions.append(_Region(p, block.id, box))
-        self._run_model(pages, cleans, model_regions, paths)
-        out = []
-        for page, clean, page_paths in zip(pages, cleans, paths, strict=True):
-            blocks = tuple(
-                replace(b, inpaint_path=page_paths[b.id]) if b.id in page_paths else b
-                for b in page.blocks
-            )
-            out.append(replace(page, clean=clean, blocks=blocks))
-        return out
+        return run_steps(self.steps(), pages)
 
-    def _run_model(
-        self,
-        pages: list[Page],
-        cleans: list[np.ndarray],
-        regions: list[_Region],
-        paths: list[dict[int, str]],
-    ) -> None:
-        if not regions:
-            return
-        if self.lama is not None:
-            per_page: list[list[BBox]] = [[] for _ in pages]
-            for r in regions:
-                per_page[r.page].append(r.box)
-                paths[r.page][r.block] = "lama"
-            masks = [p.mask for p in pages]
-            done = self.lama.inpaint(cleans, masks, per_page)
-            for i, img in enumerate(done):
-                cleans[i] = img
-            return
-        for r in regions:
-            page = pages[r.page]
-            assert page.mask is not None
-            box = r.box
-            crop = np.ascontiguousarray(cleans[r.page][box.y0 : box.y1, box.x0 : box.x1])
-            mcrop = page.mask[box.y0 : box.y1, box.x0 : box.x1]
-            filled = cv2.inpaint(crop, mcrop, 3, cv2.INPAINT_TELEA)
-            view = cleans[r.page][box.y0 : box.y1, box.x0 : box.x1]
-            view[mcrop > 0] = filled[mcrop > 0]
-            paths[r.page][r.block] = "opencv"
+    def steps(self) -> tuple[Step, ...]:
+        """Host work (flat fills, crops, pastes) in workers; LaMa, if any, on the device."""
+        geometry = self.lama.geometry if self.lama is not None else None
+        plan = Step(PlanErase(self.options, geometry), device=False)
+        paste = Step(Paste(geometry), device=False)
+        if self.lama is None:
+            return (plan, paste)
+        return (plan, Step(Generate(self.lama), device=True), paste)

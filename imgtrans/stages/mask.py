@@ -213,7 +213,6 @@ def _extras(
     return out
 
 
-
 def _ringed(
     comp: np.ndarray, i: int, box: tuple[int, int, int, int], ringed: np.ndarray, holed: bool
 ) -> bool:

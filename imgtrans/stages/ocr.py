@@ -3,13 +3,14 @@
 The backend is chosen once: onnxruntime on CPU (the faster one there), torch tensors on
 CUDA. Both run the same shipped ONNX weights. Detection batches the tiles of one padded shape
 across pages; orientation and recognition run per page: what a page reads is a function of
-that page and the options, never of the other pages of its batch or run.
+that page and the options, never of the other pages of its batch or run. The stage splits
+into model calls and the host work between them (:meth:`OcrEngine.steps`), so that an
+executor can run the host work in its workers.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -18,17 +19,23 @@ from imgtrans.errors import UsageError
 from imgtrans.models import ocr_registry
 from imgtrans.models.ppocr import model_sha256, ocr_model_paths, rec_charset
 from imgtrans.ocr import script_models
-from imgtrans.ocr.blocks import build_blocks
-from imgtrans.ocr.detect import boxes_from_map, probability_maps
-from imgtrans.ocr.recognize import classify_orientation, crop_line, recognise
-from imgtrans.ocr.sfx import keep_sfx
+from imgtrans.ocr.steps import (
+    Blocks,
+    Decode,
+    Detect,
+    DetInputs,
+    Lines,
+    PerPage,
+    RecModel,
+    Turn,
+)
 from imgtrans.options import OcrOptions
-from imgtrans.page import Direction, Page, TextLine
+from imgtrans.page import Page
+from imgtrans.stages import Step, run_steps
 
 log = logging.getLogger(__name__)
 
 # Languages the shipped recognition dictionary can read (it has kana, Han, Latin; no Hangul).
-MIN_SIDE = 8  # pixels: a smaller image cannot hold readable text (nor feed the detector)
 READABLE = {"auto", "ja", "zh", "zh-Hans", "zh-Hant", "en", "fr", "de", "es", "it", "pt", "nl"}
 
 
@@ -75,6 +82,7 @@ class OcrEngine:
         paths = ocr_model_paths()
         self.charset = rec_charset(paths["rec"])
         self.rec_label = paths["rec"].stem
+        self.rec_path = paths["rec"]
         # --from ko: the Korean model reads every line; auto: installed script models reread.
         self.primary, self.extras = script_models.for_source(options.source_lang, backend)
         used = [*paths.values(), *(r.path for r in [self.primary, *self.extras] if r)]
@@ -83,58 +91,31 @@ class OcrEngine:
     def __call__(self, pages: list[Page]) -> list[Page]:
         """Read every page; pages too small to hold text (under ``MIN_SIDE`` pixels on a
         side) come back with no blocks, so they pass through unchanged."""
-        readable = [i for i, p in enumerate(pages) if min(p.image.shape[:2]) >= MIN_SIDE]
-        out = [replace(p, blocks=(), source_lang=self._lang(None)) for p in pages]
-        for i, page in zip(readable, self._read([pages[i] for i in readable]), strict=True):
-            out[i] = page
-        return out
+        return run_steps(self.steps(), pages)
 
-    def _lang(self, detected: str | None) -> str | None:
-        return detected if self.options.source_lang == "auto" else self.options.source_lang
-
-    def _read(self, pages: list[Page]) -> list[Page]:
-        if not pages:
-            return []
-        opts = self.options
-        maps = probability_maps(
-            [p.image for p in pages], opts.det_limit_side, self.backend.det, self.batch_size
-        )
-        out = []
-        for page, (prob, plan) in zip(pages, maps, strict=True):
-            boxes = boxes_from_map(
-                prob, plan.scale, opts.det_thresh, opts.box_thresh, opts.unclip_ratio
-            )
-            lines = self._read_lines(page, [box for box, _score in boxes])
-            blocks, detected = build_blocks(lines, opts.min_confidence, page.image)
-            if opts.sfx == "keep":
-                blocks = keep_sfx(blocks, page.image)
-            out.append(replace(page, blocks=tuple(blocks), source_lang=self._lang(detected)))
-        return out
-
-    def _read_lines(self, page: Page, boxes: list[np.ndarray]) -> list[TextLine]:
-        """Orientation and recognition of one page's lines. Batched per page, never across
-        pages: the recogniser's probabilities move in the last digits with the batch size,
-        and what a page reads must not depend on the other pages of the run."""
-        crops = [crop_line(page.image, box) for box in boxes]
-        if crops:
-            crops = classify_orientation(crops, self.backend.cls, 32)
-        texts, labels = self._recognise([c.image for c in crops])
-        lines = []
-        for box, crop, (text, conf), label in zip(boxes, crops, texts, labels, strict=True):
-            if not text.strip():
-                continue  # a detection the recogniser reads nothing in: not text
-            polygon = tuple((round(float(x), 1), round(float(y), 1)) for x, y in box)
-            direction: Direction = "vertical" if crop.vertical else "horizontal"
-            lines.append(TextLine(polygon, text, round(conf, 4), direction, label))
-        return lines
-
-    def _recognise(self, crops: list[np.ndarray]) -> tuple[list[tuple[str, float]], list[str]]:
-        """(text, confidence) and the label of the model that read it, per crop."""
-        if self.primary is not None:
-            rec = self.primary
-            return recognise(crops, rec.rec_best, rec.charset, 32), [rec.label] * len(crops)
-        texts = recognise(crops, self.backend.rec_best, self.charset, 32)
-        labels = [self.rec_label] * len(crops)
-        for extra in self.extras:
-            texts, labels = script_models.reread(crops, texts, labels, extra, 32)
-        return texts, labels
+    def steps(self) -> tuple[Step, ...]:
+        """Model calls on the device, the host work around them in workers (see
+        :mod:`imgtrans.ocr.steps`)."""
+        o, backend = self.options, self.backend
+        first = self.primary
+        models = [
+            (RecModel(first.label, first.path), first.rec_best)
+            if first is not None
+            else (RecModel(self.rec_label, self.rec_path), backend.rec_best),
+            *((RecModel(r.label, r.path, r.script), r.rec_best) for r in self.extras if r.script),
+        ]
+        steps = [
+            Step(DetInputs(o.det_limit_side), device=False),
+            Step(Detect(backend.det, self.batch_size), device=True),
+            Step(Lines(o), device=False),
+            Step(PerPage(backend.cls), device=True),
+            Step(Turn(), device=False),
+        ]
+        for k, (model, rec_best) in enumerate(models):
+            then = models[k + 1][0] if k + 1 < len(models) else None
+            steps += [
+                Step(PerPage(rec_best), device=True),
+                Step(Decode(model, first=k == 0, then=then), device=False),
+            ]
+        steps.append(Step(Blocks(o), device=False))
+        return tuple(steps)
