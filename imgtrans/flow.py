@@ -25,9 +25,35 @@ from typing import Any
 from imgtrans.errors import PageError
 from imgtrans.page import Page
 from imgtrans.pool import Task, WorkerPool
-from imgtrans.stages import Chain, Step, apply_model_stage
+from imgtrans.stages import Chain, Stage, Step, apply_model_stage
 
 DEPTH = 3  # batches in flight: k-1 finishing in workers, k on the device, k+1 being prepared
+
+
+def span(steps: Sequence[Step], translate_at: int | None) -> tuple[int, int]:
+    """The steps a :class:`Flow` runs, (from, to): the worker steps before the first device
+    step run with the load, those after the last one with the write, in the same tasks (a
+    page crosses processes fewer times), as long as the translation, which starts after
+    ``translate_at`` steps, does not have to wait for them."""
+    device = [i for i, step in enumerate(steps) if step.device]
+    if not device:
+        return 0, len(steps)
+    start = device[0] if translate_at is None else min(device[0], translate_at)
+    end = device[-1] + 1
+    if translate_at is not None and end <= translate_at:
+        end = len(steps)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Then:
+    """A worker task: ``first``, then ``then`` on the pages that did not fail."""
+
+    first: Callable[[list[Any]], list[Page]]
+    then: Stage
+
+    def __call__(self, items: list[Any]) -> list[Page]:
+        return [p if p.error is not None else self.then([p])[0] for p in self.first(items)]
 
 
 @dataclass
@@ -56,8 +82,12 @@ class Flow:
         translate_at: int | None = None,
         translate: Callable[[list[Page]], Future[Any]] | None = None,
         depth: int = DEPTH,
+        span: tuple[int, int] | None = None,
     ) -> None:
+        """``span``: the steps this flow runs (from, to); the caller runs the others (the
+        leading worker steps with the load, the trailing ones with the write)."""
         self.steps = tuple(steps)
+        self.start, self.end = span if span is not None else (0, len(self.steps))
         self.pool = pool
         self.batch_size = batch_size
         self.translate_at = translate_at if translate is not None else None
@@ -69,7 +99,7 @@ class Flow:
         return len(self.flights)
 
     def admit(self, pages: list[Page]) -> None:
-        self.flights.append(Flight(list(pages)))
+        self.flights.append(Flight(list(pages), at=self.start))
 
     def pump(self, limit: int | None = None) -> list[Flight]:
         """Move every batch on as far as it goes without waiting; wait (for worker tasks)
@@ -90,8 +120,10 @@ class Flow:
         return self.pump(limit=1)
 
     def _wait(self) -> None:
-        """Until one more worker task is done (a batch moves once all of its are)."""
+        """Until one more worker task or translation is done (a batch moves once all of its
+        tasks are; it is finished once its translation is too)."""
         futures = [t.future for f in self.flights for t in f.tasks.values()]
+        futures += [f.translation for f in self.flights if f.translation is not None]
         pending = [fut for fut in futures if not fut.done()]
         if pending:
             wait_futures(pending, return_when=FIRST_COMPLETED)
@@ -103,10 +135,12 @@ class Flow:
                 if not all(t.future.done() for t in f.tasks.values()):
                     return moved
                 self._collect(f)
+                moved = True
             self._maybe_translate(f)
-            if f.at >= len(self.steps):
-                f.finished = True
-            elif self.steps[f.at].device:
+            if f.at >= self.end:
+                f.finished = f.translation is None or f.translation.done()
+                return moved or f.finished
+            if self.steps[f.at].device:
                 f.pages = apply_model_stage(self.steps[f.at].fn, f.pages, self.batch_size)
                 f.at += 1
             else:
@@ -123,7 +157,7 @@ class Flow:
 
     def _submit(self, f: Flight) -> None:
         end = f.at
-        while end < len(self.steps) and not self.steps[end].device:
+        while end < self.end and not self.steps[end].device:
             end += 1
         fns = tuple(step.fn for step in self.steps[f.at : end])
         fn = fns[0] if len(fns) == 1 else Chain(fns)  # one task

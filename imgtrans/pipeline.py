@@ -27,13 +27,13 @@ from typing import Any
 
 from imgtrans import sidecar
 from imgtrans.errors import ExitCode, ImgtransError, PageError, TranslatorError
-from imgtrans.flow import Flight, Flow
+from imgtrans.flow import Flight, Flow, Then, span
 from imgtrans.oom import OomFailure, is_out_of_memory, run_with_oom_backoff
 from imgtrans.options import RunOptions
 from imgtrans.page import Failure, Job, Page
 from imgtrans.pool import Task, WorkerPool, worker_count
 from imgtrans.progress import NullProgress, Progress
-from imgtrans.stages import Stages, Translations, apply_translations, steps_of
+from imgtrans.stages import Chain, Stages, Translations, apply_translations, steps_of
 from imgtrans.stages.write import Finish, PageResult
 
 __all__ = [
@@ -201,10 +201,17 @@ class Pipeline:
         self.tracker = Tracker(options, run_info, progress or NullProgress(), summary)
         self.tracker.failed_sidecars = stages.failed_sidecars
         self.summary = self.tracker.summary
-        self.finish = Finish(stages.write, stages.render)
         read = (*steps_of(stages.ocr), *steps_of(stages.mask)) if stages.ocr is not None else ()
         self.translate_at = len(read) if stages.translates else None
         self.steps = (*read, *steps_of(stages.inpaint)) if stages.translates else read
+        # The model stages' first worker steps run in the load task, their last ones in the
+        # write task: a page crosses processes twice less.
+        self.span = span(self.steps, self.translate_at)
+        start, end = self.span
+        head, tail = self.steps[:start], self.steps[end:]
+        self.load = Then(stages.load, Chain(tuple(s.fn for s in head))) if head else stages.load
+        prepare = Chain(tuple(s.fn for s in tail)) if tail else None
+        self.finish = Finish(stages.write, stages.render, prepare)
 
     def run(self, plan: Plan) -> Summary:
         self.tracker.start(plan)
@@ -241,7 +248,8 @@ class Pipeline:
             assert translate is not None
             return threads.submit(translate, pages)
 
-        flow = Flow(self.steps, pool, self.options.batch_size, self.translate_at, start)
+        size = self.options.batch_size
+        flow = Flow(self.steps, pool, size, self.translate_at, start, span=self.span)
         try:
             for page in self._loaded(plan.jobs, pool, window):
                 if page.error is not None:  # recorded at once (--fail-fast stops here)
@@ -270,7 +278,7 @@ class Pipeline:
         """Loaded pages in input order with at most ``window`` loads in flight."""
         pending: deque[Task] = deque()
         for job in jobs:
-            pending.append(pool.submit(self.stages.load, [job], label=str(job.source)))
+            pending.append(pool.submit(self.load, [job], label=str(job.source)))
             if len(pending) >= window:
                 yield self._page(pool, pending.popleft())
         while pending:

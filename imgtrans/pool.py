@@ -196,7 +196,7 @@ class WorkerPool:
             return transport.receive(data, blocks)
         finally:
             self._tasks.pop(task.id, None)
-            transport.release(task.blocks)
+            transport.release_sent(task.blocks)
 
     def _recover(self) -> None:
         """Fresh executor; rerun every task the crash took down, one at a time."""

@@ -9,13 +9,12 @@ name; :func:`loads` copies it out (one ``memcpy``). The sender owns the blocks: 
 :func:`release` once the receiver is done with them (a task that may be rerun after a
 worker crash still finds its arguments).
 
-The process that feeds the device keeps its CPU for the device: it loads results with
-``keep=True``, which copies nothing. Each array then maps its block and owns it (the block
-is unlinked once the array is garbage: :func:`sweep`), and :func:`dumps` sends such an array on by the name
-of its block again, so a page image crosses to and from the workers at every step of the
-model stages without this process copying it. Arrays received this way are shared with the
-worker that made them no more (it has sent them) and with the workers they are sent to only
-by copy (a worker's :func:`loads` copies): writing to them is safe, as to any array.
+The process that feeds the device keeps its CPU for the device: it :func:`receive` s
+results without copying. Each array maps its block and owns it (the block is unlinked once
+the array is garbage: :func:`sweep`), and :func:`dumps` sends such an array on by the name of
+its block, so a page image crosses to and from the workers at every step of the model
+stages without being copied. Workers map their arguments' arrays read-only (a write raises
+instead of changing the sender's array) and hand back an array they did not change by name.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ import mmap
 import os
 import pickle
 import weakref
+from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -51,9 +51,9 @@ class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if type(obj) is not np.ndarray or obj.nbytes < MIN_BYTES or obj.dtype.hasobject:
             return NotImplemented
-        kept = _KEPT.get(id(obj))
-        if kept is not None and kept[0]() is obj:  # it lives in a block already: its name
-            return _attach, (kept[1], obj.shape, obj.dtype.str)
+        mapped = _MAPPED.get(id(obj))
+        if mapped is not None and mapped[0]() is obj:  # it lives in a block already: its name
+            return _attach, (mapped[1], obj.shape, obj.dtype.str)
         shm = SharedMemory(create=True, size=obj.nbytes)
         try:
             view: np.ndarray = np.ndarray(obj.shape, obj.dtype, buffer=shm.buf)
@@ -79,50 +79,78 @@ def _attach(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
     return out
 
 
-# id -> (weak reference, block name) of the arrays loaded with keep=True. No finalizer frees
-# a block (code run by the garbage collector would swallow a Ctrl-C that lands in it): a block
-# whose array is gone is freed by the next :func:`sweep`, the rest when the process exits.
-_KEPT: dict[int, tuple[weakref.ref[np.ndarray], str]] = {}
+# Arrays mapped in place: id -> (weak reference, block name, owned). The process that feeds
+# the device owns the blocks of the results it receives (one array per block: _OWNERS); a
+# worker borrows its arguments' blocks read-only. No finalizer frees a block (code run by the
+# garbage collector would swallow a Ctrl-C that lands in it): a block whose owning array is
+# gone is freed by the next :func:`sweep`, the rest when the process exits.
+_MAPPED: dict[int, tuple[weakref.ref[np.ndarray], str, bool]] = {}
+_OWNERS: dict[str, weakref.ref[np.ndarray]] = {}
 
 
-def _attach_kept(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """The block mapped as an array that owns it (no copy)."""
+def _map(name: str, shape: tuple[int, ...], dtype: str, owned: bool) -> np.ndarray:
+    """The block mapped as an array (no copy); owned, or borrowed read-only."""
+    known = _OWNERS.get(name)
+    if owned and known is not None and (arr := known()) is not None:
+        return arr  # sent back as it was: the array this process already has
     fd = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0o600)
     try:
-        size = math.prod(shape) * np.dtype(dtype).itemsize
-        buf = mmap.mmap(fd, size)
+        buf = mmap.mmap(fd, math.prod(shape) * np.dtype(dtype).itemsize)
     finally:
         os.close(fd)
     out: np.ndarray = np.frombuffer(buf, np.dtype(dtype)).reshape(shape)
-    old = _KEPT.get(id(out))
-    if old is not None:  # an array gone before a sweep had this id
-        release((old[1],))
-    _KEPT[id(out)] = (weakref.ref(out), name)
+    _forget(id(out))  # an array gone before a sweep had this id
+    _MAPPED[id(out)] = (weakref.ref(out), name, owned)
+    if owned:
+        _OWNERS[name] = _MAPPED[id(out)][0]
+    else:
+        out.flags.writeable = False  # the owner's pixels: a worker writes to copies only
     return out
+
+
+def _attach_owned(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    return _map(name, shape, dtype, owned=True)
+
+
+def _attach_borrowed(name: str, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    return _map(name, shape, dtype, owned=False)
+
+
+def _forget(key: int) -> None:
+    entry = _MAPPED.pop(key, None)
+    if entry is not None and entry[2]:
+        _OWNERS.pop(entry[1], None)
+        release((entry[1],))
 
 
 def sweep() -> None:
     """Free the blocks of received arrays that are gone (their views keep their mapping)."""
-    gone = [key for key, (ref, _) in _KEPT.items() if ref() is None]
-    for key in gone:
-        release((_KEPT.pop(key)[1],))
+    for key in [key for key, (ref, _, _) in _MAPPED.items() if ref() is None]:
+        _forget(key)
 
 
 @atexit.register
-def _release_kept() -> None:
-    release([name for _, name in _KEPT.values()])
-    _KEPT.clear()
+def _release_owned() -> None:
+    release(list(_OWNERS))
+    _OWNERS.clear()
+    _MAPPED.clear()
 
 
-class _KeepingUnpickler(pickle.Unpickler):
+class _MappingUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, attach: Any) -> None:
+        super().__init__(io.BytesIO(data))
+        self.attach = attach
+
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_attach":
-            return _attach_kept
+            return self.attach
         return super().find_class(module, name)
 
 
 def dumps(obj: Any) -> tuple[bytes, tuple[str, ...]]:
-    """Pickle ``obj`` with its large arrays in shared memory -> (bytes, block names)."""
+    """Pickle ``obj`` with its large arrays in shared memory -> (bytes, block names). An
+    array mapped from a block (:func:`receive`, a worker's arguments) goes by that block's
+    name: no copy, and not among the new blocks."""
     buf = io.BytesIO()
     blocks: list[str] = []
     try:
@@ -133,12 +161,8 @@ def dumps(obj: Any) -> tuple[bytes, tuple[str, ...]]:
     return buf.getvalue(), tuple(blocks)
 
 
-def loads(data: bytes, keep: bool = False) -> Any:
-    """The object :func:`dumps` packed: its arrays copied out of shared memory, or with
-    ``keep`` mapped in place, each owning its block from then on (the sender must not
-    release those blocks)."""
-    if keep and _posixshmem is not None:
-        return _KeepingUnpickler(io.BytesIO(data)).load()
+def loads(data: bytes) -> Any:
+    """The object :func:`dumps` packed (its arrays copied out of shared memory)."""
     return pickle.loads(data)
 
 
@@ -146,15 +170,23 @@ def receive(data: bytes, blocks: tuple[str, ...]) -> Any:
     """A worker's packed result, in the process that feeds the device: arrays mapped in
     place where the system allows (they own their blocks), else copied out and the blocks
     freed."""
-    kept = False
     sweep()
-    try:
-        out = loads(data, keep=True)
-        kept = _posixshmem is not None
-        return out
-    finally:
-        if not kept:
+    if _posixshmem is None:
+        try:
+            return loads(data)
+        finally:
             release(blocks)
+    try:
+        return _MappingUnpickler(data, _attach_owned).load()
+    except BaseException:
+        release([b for b in blocks if b not in _OWNERS])
+        raise
+
+
+def release_sent(blocks: tuple[str, ...] | list[str]) -> None:
+    """Free the blocks :func:`dumps` made for a task's arguments, but those its result,
+    received since, owns (a worker handed the array back as it was)."""
+    release([name for name in blocks if name not in _OWNERS])
 
 
 def release(blocks: tuple[str, ...] | list[str]) -> None:
@@ -162,13 +194,22 @@ def release(blocks: tuple[str, ...] | list[str]) -> None:
     skipped)."""
     for name in blocks:
         with contextlib.suppress(FileNotFoundError):
-            shm = SharedMemory(name=name)
-            shm.close()
-            shm.unlink()
+            if _posixshmem is None:
+                shm = SharedMemory(name=name)
+                shm.close()
+                shm.unlink()
+                continue
+            _posixshmem.shm_unlink("/" + name)  # what SharedMemory.unlink does, unmapped
+            resource_tracker.unregister("/" + name, "shared_memory")
 
 
 def call_packed(fn: Any, data: bytes) -> tuple[bytes, tuple[str, ...]]:
-    """Worker side: unpack the arguments, run ``fn``, pack its result (the caller releases
-    both the arguments' and the result's blocks)."""
-    args = loads(data)
+    """Worker side: unpack the arguments (large arrays borrowed read-only from their
+    blocks), run ``fn``, pack its result: arrays handed back as they came go by name (the
+    caller releases both the arguments' and the result's blocks)."""
+    for key in [key for key, (ref, _, _) in _MAPPED.items() if ref() is None]:
+        _MAPPED.pop(key)
+    if _posixshmem is None:
+        return dumps(fn(*loads(data)))
+    args = _MappingUnpickler(data, _attach_borrowed).load()
     return dumps(fn(*args))

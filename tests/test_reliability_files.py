@@ -437,17 +437,17 @@ def test_json_summary_on_an_interrupt_and_paths_relative_to_the_input(
     src = tmp_path / "in"
     page(src / "a" / "p.png", "Hello")
     page(src / "a" / "p.jpg", "Hello")  # the same output as p.png: output_clash
-    real = pipeline_module.Pipeline._process
+    real = pipeline_module.Pipeline._finish
 
     def interrupted(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline_module.Pipeline, "_process", interrupted)
+    monkeypatch.setattr(pipeline_module.Pipeline, "_finish", interrupted)
     code, summary, output = run(src, "--tm", tm, "-o", tmp_path / "o")
     assert code == ExitCode.INTERRUPTED, output
     assert summary["exit_code"] == ExitCode.INTERRUPTED
     assert [(f["path"], f["kind"]) for f in summary["failures"]] == [("a/p.png", "output_clash")]
-    monkeypatch.setattr(pipeline_module.Pipeline, "_process", real)
+    monkeypatch.setattr(pipeline_module.Pipeline, "_finish", real)
 
 
 # 14. One run at a time per output folder ---------------------------------------------------

@@ -92,3 +92,37 @@ def test_received_arrays_map_their_block_travel_on_by_name_and_free_it_when_gone
     gc.collect()
     transport.sweep()
     assert not _exists(blocks[0])
+
+
+def _same(page: _Pageish) -> _Pageish:
+    """Worker function: hands its page back unchanged."""
+    return page
+
+
+def _scribble(page: _Pageish) -> _Pageish:
+    """Worker function: writes into the image it was sent."""
+    page.image[0, 0] = 1
+    return page
+
+
+def test_workers_borrow_arguments_read_only_and_hand_unchanged_arrays_back_by_name() -> None:
+    import gc
+
+    page = _page()
+    pool = WorkerPool(2)
+    try:
+        first = pool.result(pool.submit(_same, page, label="a"))  # now in a block of ours
+        task = pool.submit(_same, first, label="b")
+        assert task.blocks == ()  # sent by name
+        again = pool.result(task)
+        assert again.image is first.image  # came back by name: the same array, no copy
+        with pytest.raises(ValueError, match="read-only"):
+            pool.result(pool.submit(_scribble, first, label="c"))
+        assert np.array_equal(first.image, page.image)
+    finally:
+        pool.shutdown()
+    name = transport._MAPPED[id(first.image)][1]
+    del first, again, task
+    gc.collect()
+    transport.sweep()
+    assert not _exists(name)

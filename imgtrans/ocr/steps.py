@@ -50,11 +50,36 @@ class DetWork:
 
 
 @dataclass(frozen=True)
+class PackedCrops:
+    """Line crops in one array: between processes one shared-memory block, not a pickle
+    of every crop through the pipe."""
+
+    pixels: np.ndarray  # uint8: every crop's pixels, one after the other
+    shapes: tuple[tuple[int, ...], ...]
+    vertical: tuple[bool, ...]
+
+    @classmethod
+    def pack(cls, crops: list[Crop]) -> PackedCrops:
+        flat = [crop.image.reshape(-1) for crop in crops]
+        pixels = np.concatenate(flat) if flat else np.empty(0, np.uint8)
+        return cls(pixels, tuple(c.image.shape for c in crops), tuple(c.vertical for c in crops))
+
+    def unpack(self) -> list[Crop]:
+        out, at = [], 0
+        for shape, vertical in zip(self.shapes, self.vertical, strict=True):
+            size = int(np.prod(shape))
+            out.append(Crop(self.pixels[at : at + size].reshape(shape), vertical))
+            at += size
+        return out
+
+
+@dataclass(frozen=True)
 class LineWork:
     """A page's lines between the orientation and recognition steps."""
 
     boxes: list[np.ndarray]
-    crops: list[Crop]
+    vertical: list[bool]  # per line: a vertical column (turned to run left to right)
+    crops: PackedCrops | None  # dropped once no model needs them
     batches: list[np.ndarray] = field(default_factory=list)  # inputs of the next model call
     buckets: list[list[int]] = field(default_factory=list)  # crop indices per batch (rec)
     outputs: list[Any] = field(default_factory=list)  # the model's answers per batch
@@ -63,7 +88,9 @@ class LineWork:
 
     def next_rec(self, todo: list[int]) -> LineWork:
         """With the recogniser's inputs for the crops ``todo`` (by width bucket)."""
-        inputs = rec_inputs([self.crops[i].image for i in todo], LINE_BATCH)
+        assert self.crops is not None
+        crops = self.crops.unpack()
+        inputs = rec_inputs([crops[i].image for i in todo], LINE_BATCH)
         buckets = [[todo[k] for k in idx] for idx, _ in inputs]
         return replace(self, batches=[b for _, b in inputs], buckets=buckets, outputs=[])
 
@@ -120,7 +147,8 @@ class Detect:
         probs = detect([pages[i].work.input for i in todo], self.det, self.batch_size)
         out = list(pages)
         for i, p in zip(todo, probs, strict=True):
-            out[i] = replace(pages[i], work=replace(pages[i].work, probs=p))
+            work: DetWork = pages[i].work  # its tiles are not needed any more
+            out[i] = replace(pages[i], work=DetWork(replace(work.input, tiles=()), p))
         return out
 
 
@@ -142,7 +170,10 @@ class Lines(PageStep):
         )
         boxes = [box for box, _score in found]
         crops = [crop_line(page.image, box) for box in boxes]
-        return replace(page, work=LineWork(boxes, crops, cls_inputs(crops, LINE_BATCH)))
+        vertical = [crop.vertical for crop in crops]
+        packed = PackedCrops.pack(crops)
+        lines = LineWork(boxes, vertical, packed, cls_inputs(crops, LINE_BATCH))
+        return replace(page, work=lines)
 
 
 @dataclass(frozen=True)
@@ -163,14 +194,20 @@ class PerPage(PageStep):
 
 @dataclass(frozen=True)
 class Turn(PageStep):
-    """Worker: turn the crops found upside down; the first recogniser's inputs."""
+    """Worker: turn the crops found upside down; the first recogniser's inputs. The crops
+    are kept only for the script models that reread some of them (``keep_crops``)."""
+
+    keep_crops: bool = False
 
     def _page(self, page: Page) -> Page:
         work: LineWork | None = _work(page, LineWork)
         if work is None:
             return page
-        work = replace(work, crops=turn_upside_down(work.crops, work.outputs, LINE_BATCH))
-        return replace(page, work=work.next_rec(list(range(len(work.crops)))))
+        assert work.crops is not None
+        turned = turn_upside_down(work.crops.unpack(), work.outputs, LINE_BATCH)
+        work = replace(work, crops=PackedCrops.pack(turned))
+        work = work.next_rec(list(range(len(turned))))
+        return replace(page, work=work if self.keep_crops else replace(work, crops=None))
 
 
 @dataclass(frozen=True)
@@ -186,7 +223,7 @@ class Decode(PageStep):
         work: LineWork | None = _work(page, LineWork)
         if work is None:
             return page
-        n, label = len(work.crops), self.model.label
+        n, label = len(work.vertical), self.model.label
         read = decode(n, work.buckets, work.outputs, self.model.charset)
         if self.first:
             texts, labels = read, [label] * n
@@ -216,13 +253,13 @@ class Blocks(PageStep):
         if work is None:
             return replace(page, blocks=(), source_lang=self._lang(None), work=None)
         lines = []
-        for box, crop, (text, conf), label in zip(
-            work.boxes, work.crops, work.texts, work.labels, strict=True
+        for box, vertical, (text, conf), label in zip(
+            work.boxes, work.vertical, work.texts, work.labels, strict=True
         ):
             if not text.strip():
                 continue  # a detection the recogniser reads nothing in: not text
             polygon = tuple((round(float(x), 1), round(float(y), 1)) for x, y in box)
-            direction: Direction = "vertical" if crop.vertical else "horizontal"
+            direction: Direction = "vertical" if vertical else "horizontal"
             lines.append(TextLine(polygon, text, round(conf, 4), direction, label))
         blocks, detected = build_blocks(lines, self.options.min_confidence, page.image)
         if self.options.sfx == "keep":

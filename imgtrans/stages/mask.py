@@ -17,13 +17,13 @@ the image.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from imgtrans.lettering.colour import colours_of, median_rgb
+from imgtrans.morphology import CROSS, Box, Grower, disc, enclosed, fill_holes, flagged, grow
 from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import MaskOptions
 from imgtrans.page import BBox, Page, TextBlock, TextLine
@@ -37,59 +37,6 @@ HALO = 3  # px past the grown strokes where off-background pixels are erased too
 GLOW = 0.3  # a glow around lettering on a flat background: up to this many glyph sizes
 TANGLED = 0.25  # share of glyph-joined structure outside the line's middle: "can't tell"
 BUSY = 0.5  # share of a polygon off its background colour that makes the background busy
-SMALL_REACH = 7  # grown by a kernel up to this radius, by a distance transform past it
-_CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-
-
-@functools.cache
-def _kernel(radius: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-
-
-def _grow(mask: np.ndarray, radius: int) -> np.ndarray:
-    """``mask`` (bool) grown by ``radius`` px (a disc; a distance transform when it is big)."""
-    return _Grower(mask).grow(radius)
-
-
-@functools.cache
-def _chamfer_disc(radius: int) -> np.ndarray:
-    """uint8 kernel: the offsets within ``radius`` by OpenCV's 3x3 L2 chamfer distance.
-    Dilating by it equals thresholding ``cv2.distanceTransform(..., DIST_L2, 3)`` at
-    ``radius`` (the chamfer distance is a distance between offsets; the transform's two
-    passes compute it exactly), at a fraction of the cost for small radii."""
-    r = radius + 1
-    point = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
-    point[r, r] = 0
-    return (cv2.distanceTransform(point, cv2.DIST_L2, 3) <= radius).view(np.uint8)
-
-
-Box = tuple[slice, slice]
-WHOLE: Box = (slice(None), slice(None))
-
-
-class _Grower:
-    """One bool mask grown by several radii: the distance transform is computed once."""
-
-    def __init__(self, mask: np.ndarray) -> None:
-        self.mask = mask
-        self._dist: np.ndarray | None = None
-
-    def grow(self, radius: int, box: Box = WHOLE) -> np.ndarray:
-        """The mask grown by ``radius``, within ``box`` (which holds all of the mask)."""
-        if self._dist is not None and radius > 3:
-            return np.asarray(self._dist[box] <= radius)
-        part = self.mask[box]
-        if radius <= 0:
-            return part
-        if radius <= 3:
-            return np.asarray(cv2.dilate(part.view(np.uint8), _kernel(radius)) > 0)
-        if radius <= SMALL_REACH:
-            return cv2.dilate(part.view(np.uint8), _chamfer_disc(radius)).view(bool)
-        # 1 off the mask, 0 on it: the distance of every pixel to the mask.
-        dist = cv2.distanceTransform(part.view(np.uint8) ^ 1, cv2.DIST_L2, 3)
-        if box is WHOLE:
-            self._dist = dist
-        return np.asarray(dist <= radius)
 
 
 def _fill(lines: tuple[TextLine, ...], box: BBox) -> np.ndarray:
@@ -115,7 +62,7 @@ def text_mask(page: Page, dilate: int) -> np.ndarray:
         if block.translate:
             mask[polygon_mask(block, full)] = 255
     if dilate > 0 and mask.any():
-        mask = np.where(_grow(mask > 0, dilate), 255, 0).astype(np.uint8)
+        mask = np.where(grow(mask > 0, dilate), 255, 0).astype(np.uint8)
     return mask
 
 
@@ -124,14 +71,6 @@ def _near(crop: np.ndarray, colour: tuple[int, int, int], tol: float) -> np.ndar
     c = np.array(colour, np.float64)
     lo, hi = np.clip(np.ceil(c - tol), 0, 255), np.clip(np.floor(c + tol), 0, 255)
     return np.asarray(cv2.inRange(crop, lo, hi) > 0)
-
-
-def _flagged(labels: np.ndarray, count: int, chosen: np.ndarray) -> np.ndarray:
-    """bool: pixels whose label is one of ``chosen`` (labels, repeats allowed; 0 never)."""
-    flag = np.zeros(count, bool)
-    flag[chosen] = True
-    flag[0] = False
-    return np.asarray(flag[labels])
 
 
 def _structure(ink: np.ndarray, poly: np.ndarray, reach: int, size: int) -> np.ndarray:
@@ -144,26 +83,11 @@ def _structure(ink: np.ndarray, poly: np.ndarray, reach: int, size: int) -> np.n
     if not big.any():
         return out
     flag = np.zeros(n, bool)
-    flag[labels[ink & ~_grow(poly, reach)]] = True
+    flag[labels[ink & ~grow(poly, reach)]] = True
     for i in np.flatnonzero(flag & big):
         x, y, w, h = (int(v) for v in stats[i, :4])
         out[y : y + h, x : x + w] |= labels[y : y + h, x : x + w] == i
     return out
-
-
-def _solid(part: np.ndarray) -> np.ndarray:
-    """``part`` with its holes filled (the inside of a glyph's loop is not its surroundings);
-    ``part`` must be empty along its border."""
-    flood = part.astype(np.uint8)
-    cv2.floodFill(flood, None, (0, 0), 2)
-    return np.asarray(flood != 2)
-
-
-def _enclosed(marks: np.ndarray) -> np.ndarray:
-    """bool: pixels off ``marks`` that ``marks`` cut off from the crop's border (holes)."""
-    flood = np.pad(marks.view(np.uint8), 1)
-    cv2.floodFill(flood, None, (0, 0), 2)
-    return np.asarray(flood[1:-1, 1:-1] == 0)
 
 
 def _home(background: np.ndarray, poly: np.ndarray) -> np.ndarray | None:
@@ -179,7 +103,7 @@ def _extras(
     ink: np.ndarray,
     structure: np.ndarray,
     background: np.ndarray,
-    grower: _Grower,
+    grower: Grower,
     union: np.ndarray,
     size: int,
 ) -> np.ndarray:
@@ -201,10 +125,10 @@ def _extras(
     if home is None:
         return out
     # Only a mark next to a hole of the candidates can have holes of its own to fill.
-    holes = _enclosed(candidates)
+    holes = enclosed(candidates)
     holed = np.zeros(n, bool)
     if holes.any():
-        holed[comp[cv2.dilate(holes.view(np.uint8), _CROSS).view(bool) & candidates]] = True
+        holed[comp[cv2.dilate(holes.view(np.uint8), CROSS).view(bool) & candidates]] = True
     ringed = home | ink
     for i in (int(v) for v in np.flatnonzero(fits)):
         x, y, w, h = (int(v) for v in stats[i, :4])
@@ -222,11 +146,11 @@ def _ringed(
     y0, x0 = max(0, y - 2), max(0, x - 2)
     y1, x1 = min(comp.shape[0], y + h + 2), min(comp.shape[1], x + w + 2)
     if holed:
-        padded = _solid(np.pad(comp[y : y + h, x : x + w] == i, 2))
+        padded = fill_holes(np.pad(comp[y : y + h, x : x + w] == i, 2))
         solid = padded[2 - (y - y0) : 2 + h + (y1 - y - h), 2 - (x - x0) : 2 + w + (x1 - x - w)]
     else:
         solid = comp[y0:y1, x0:x1] == i
-    ring = cv2.dilate(solid.view(np.uint8), _kernel(2)).view(bool) & ~solid
+    ring = cv2.dilate(solid.view(np.uint8), disc(2)).view(bool) & ~solid
     total = int(np.count_nonzero(ring))
     return total > 0 and int(np.count_nonzero(ring & ringed[y0:y1, x0:x1])) / total > 0.9
 
@@ -273,7 +197,7 @@ def _line_strokes(
     colours = colours_of(pixels, sub_poly, bg)
     contrast = float(np.abs(np.array(colours.text) - np.array(bg)).max())
     if not colours.measured or contrast < MIN_CONTRAST:
-        return _grow(poly, dilate)
+        return grow(poly, dilate)
     tol = max(24.0, 0.5 * contrast)
     ink = _near(crop, colours.text, tol)
     if colours.outline is not None:
@@ -284,15 +208,15 @@ def _line_strokes(
     core[tight] = depth > CORE_DEPTH * float(depth.max())
     inside = ink[tight] & sub_poly
     if _tangled(inside & structure[tight], core[tight]):
-        return _grow(poly, dilate)  # the glyphs run into the picture: no telling them apart
+        return grow(poly, dilate)  # the glyphs run into the picture: no telling them apart
     strokes = np.zeros_like(poly)
     strokes[tight] = inside & (~structure[tight] | core[tight])
     background = _near(crop, bg, 12.0)
-    grower = _Grower(poly)
+    grower = Grower(poly)
     strokes |= _extras(ink, structure, background, grower, union, size)
     reach = max(dilate + HALO, round(GLOW * size))
     halo = _halo(strokes, grower, background, structure & ~core, dilate, reach)
-    return np.asarray(_grow(strokes, dilate) | halo)
+    return np.asarray(grow(strokes, dilate) | halo)
 
 
 def _tangled(structure: np.ndarray, core: np.ndarray) -> bool:
@@ -302,13 +226,13 @@ def _tangled(structure: np.ndarray, core: np.ndarray) -> bool:
     if not structure.any():
         return False
     n, labels = cv2.connectedComponents(structure.view(np.uint8), connectivity=8)
-    part = _flagged(labels, n, labels[structure & core])
+    part = flagged(labels, n, labels[structure & core])
     return int((part & ~core).sum()) > TANGLED * max(1, int((part & core).sum()))
 
 
 def _halo(
     strokes: np.ndarray,
-    grower: _Grower,
+    grower: Grower,
     background: np.ndarray,
     keep: np.ndarray,
     dilate: int,
@@ -327,14 +251,14 @@ def _halo(
     poly = grower.mask[box]
     kept = ~background[box]
     if keep[box].any():
-        kept &= ~_grow(keep[box], 1)
+        kept &= ~grow(keep[box], 1)
     off = poly & kept
     if np.count_nonzero(off) > BUSY * np.count_nonzero(poly):
-        out[box] = _grow(strokes[box], dilate + HALO) & off
+        out[box] = grow(strokes[box], dilate + HALO) & off
         return out
     off = grower.grow(reach, box) & kept
     count, labels = cv2.connectedComponents(off.view(np.uint8), connectivity=8)
-    out[box] = _flagged(labels, count, labels[off & _grow(strokes[box], 1)])
+    out[box] = flagged(labels, count, labels[off & grow(strokes[box], 1)])
     return out
 
 

@@ -109,7 +109,7 @@ class OcrEngine:
             Step(Detect(backend.det, self.batch_size), device=True),
             Step(Lines(o), device=False),
             Step(PerPage(backend.cls), device=True),
-            Step(Turn(), device=False),
+            Step(Turn(keep_crops=len(models) > 1), device=False),
         ]
         for k, (model, rec_best) in enumerate(models):
             then = models[k + 1][0] if k + 1 < len(models) else None

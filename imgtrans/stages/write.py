@@ -72,14 +72,18 @@ class Write:
 @dataclass(frozen=True)
 class Finish:
     """Render (when given) then write, one page at a time, in a worker process: a page
-    whose lettering fails (a character no font has, a bug) fails alone."""
+    whose lettering fails (a character no font has, a bug) fails alone. ``prepare``: the
+    last host steps of the model stages (LaMa's pastes), run first in the same task."""
 
     write: Callable[[list[Page]], list[PageResult]]
     render: Callable[[list[Page]], list[Page]] | None = None
+    prepare: Callable[[list[Page]], list[Page]] | None = None
 
     def __call__(self, pages: list[Page]) -> list[PageResult]:
         out: list[PageResult] = []
         for page in pages:
+            if self.prepare is not None and page.error is None:
+                page = guarded(self.prepare, page)
             if self.render is not None and page.error is None:
                 page = guarded(self.render, page)
             out.extend(self.write([page]))
