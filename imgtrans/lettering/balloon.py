@@ -125,7 +125,7 @@ def find_area(clean: np.ndarray, block_box: BBox, glyph_size: int, tol: float = 
         mask, x0, y0 = region
         balloon = not is_panel(mask, block_box.grow(2 * glyph_size, w, h))
         if not balloon:
-            mask = _near_text(mask, x0, y0, block_box.grow(glyph_size, w, h), block_box)
+            mask = _near_text(mask, x0, y0, block_box.grow(2 * glyph_size, w, h), block_box)
         eroded = _erode(mask, margin)
         area = Area(eroded, x0, y0, balloon=balloon)
         if eroded.sum() >= 0.6 * block_box.width * block_box.height:
@@ -310,5 +310,5 @@ def separate(areas: list[Area], boxes: list[BBox], gap: float = 3.0) -> list[Are
             if _smaller(box, other_box, i < j):
                 nearer |= (d_mine == 0) & (d_theirs == 0)
             mine[by[~nearer], bx[~nearer]] = False
-        out.append(Area(mask, area.x0, area.y0, area.balloon))
+        out.append(Area(mask, area.x0, area.y0, area.balloon, area.centre))
     return out

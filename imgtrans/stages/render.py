@@ -200,7 +200,7 @@ def _area(clean: np.ndarray, block: TextBlock, alone: list[BBox]) -> Area:
         if x0 < x1 and y0 < y1:
             mask = mask.copy() if mask is area.mask else mask
             mask[y0:y1, x0:x1] = False
-    return Area(mask, area.x0, area.y0, area.balloon)
+    return Area(mask, area.x0, area.y0, area.balloon, area.centre)
 
 
 def _box(block: TextBlock, image: np.ndarray) -> BBox:
