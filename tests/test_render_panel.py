@@ -128,3 +128,24 @@ def test_an_uneven_area_holds_its_text_centred_on_the_source() -> None:
     assert r is not None and r.status == "ok" and r.lines
     ys, xs = np.nonzero(_drawn(out))
     assert ys.min() >= 150 and ys.max() < 280 and xs.min() >= 20 and xs.max() < 220
+
+
+def test_a_word_too_wide_for_the_middle_fits_where_the_area_is_widest() -> None:
+    """An upside-down T balloon, the text in its narrow stem: centred on the area or on
+    the source, the word is wider than the stem; centred on the widest line it fits."""
+    clean = np.full((270, 180, 3), 150, np.uint8)
+    region = np.zeros((270, 180), np.uint8)
+    region[218:250, 20:160] = 1
+    region[20:218, 70:110] = 1
+    edge = cv2.dilate(region, np.ones((7, 7), np.uint8)) - region
+    clean[edge > 0] = 0
+    clean[region > 0] = 255
+    image = clean.copy()
+    lines = draw_source_text(image, ["尚"], (90, 120), 22, (0, 0, 0))
+    block = TextBlock(0, tuple(lines), "horizontal", translation="furthermore")
+    page = Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=(block,), clean=clean)
+    [out] = render([page], OPTIONS, "en")
+    r = out.blocks[0].render
+    assert r is not None and r.status == "ok" and r.lines == ("furthermore",)
+    ys, xs = np.nonzero(_drawn(out))
+    assert ys.min() >= 218 and ys.max() < 250 and xs.min() >= 20 and xs.max() < 160

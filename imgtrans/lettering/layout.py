@@ -340,15 +340,34 @@ def _fit_spec(
 
 def _widest_line(area: Area, size: int, direction: Direction) -> int:
     """The longest run of area pixels across any band of one line pitch at ``size``."""
+    return _widest_run(area, size, direction)[0]
+
+
+def widest_line_centre(area: Area, size: int, direction: Direction) -> tuple[float, float]:
+    """Page point at the middle of the longest line of one pitch at ``size`` the area holds
+    (where a text too wide for the area's middle may still fit)."""
+    _, lo, a, b = _widest_run(area, size, direction)
+    band = lo + math.ceil(size * LINE_PITCH) / 2
+    if direction == "vertical":
+        return (area.x0 + band, area.y0 + (a + b) / 2)
+    return (area.x0 + (a + b) / 2, area.y0 + band)
+
+
+def _widest_run(area: Area, size: int, direction: Direction) -> tuple[int, int, int, int]:
+    """(length, band start, run start, run end) of the longest run of area pixels across
+    any band of one line pitch at ``size``; all 0 when there is none."""
     vertical = direction == "vertical"
     holes = area.holes_across if vertical else area.holes_down
     pitch = math.ceil(size * LINE_PITCH)
-    best = 0
+    best = (0, 0, 0, 0)
     for lo in range(0, holes.shape[0] - pitch, max(1, pitch // 4)):
         ok = np.concatenate(([False], holes[lo + pitch] == holes[lo], [False])).astype(np.int8)
         edges = np.flatnonzero(np.diff(ok))
         if len(edges):
-            best = max(best, int((edges[1::2] - edges[::2]).max()))
+            lengths = edges[1::2] - edges[::2]
+            k = int(lengths.argmax())
+            if int(lengths[k]) > best[0]:
+                best = (int(lengths[k]), lo, int(edges[2 * k]), int(edges[2 * k + 1]))
     return best
 
 

@@ -26,7 +26,7 @@ from imgtrans.lettering import script_of
 from imgtrans.lettering.balloon import Area, find_area, separate
 from imgtrans.lettering.colour import choose, measure_colours, ring_colour
 from imgtrans.lettering.fonts import FontChain, build_chain
-from imgtrans.lettering.layout import Layout, Spec, fit
+from imgtrans.lettering.layout import Layout, Spec, fit, widest_line_centre
 from imgtrans.lettering.linebreak import atoms
 from imgtrans.lettering.overflow import (
     GROWTH_STEPS,
@@ -319,9 +319,16 @@ def _letter(
     fitted = fit(area, spec, least, cap)
     if fitted is None and area.mask.any():
         # Lines centred on the area's middle can miss an uneven area (the L left of another
-        # block's share of a balloon): centred on the source text instead they may fit.
-        area = replace(area, centre=_box(block, work.out).center)
-        fitted = fit(area, spec, least, cap)
+        # block's share of a balloon): centred on the source text instead, or on the
+        # area's widest line (a narrow box widening higher up), they may fit.
+        for centre in (
+            _box(block, work.out).center,
+            widest_line_centre(area, least, direction),
+        ):
+            area = replace(area, centre=centre)
+            fitted = fit(area, spec, least, cap)
+            if fitted is not None:
+                break
     if fitted is not None:
         return replace(block, render=_draw(work.out, area, fitted, style, base))
     return replace(block, render=_fallback(block, k, work, spec, (least, cap), base))
