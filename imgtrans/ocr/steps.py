@@ -77,7 +77,7 @@ class PackedCrops:
 class LineWork:
     """A page's lines between the orientation and recognition steps."""
 
-    boxes: list[np.ndarray]
+    boxes: np.ndarray  # float32 N x 4 x 2, page pixels (one array: one pickle, not N)
     vertical: list[bool]  # per line: a vertical column (turned to run left to right)
     crops: PackedCrops | None  # dropped once no model needs them
     batches: list[np.ndarray] = field(default_factory=list)  # inputs of the next model call
@@ -168,7 +168,7 @@ class Lines(PageStep):
         found = boxes_from_map(
             prob, work.input.plan.scale, o.det_thresh, o.box_thresh, o.unclip_ratio
         )
-        boxes = [box for box, _score in found]
+        boxes = np.array([box for box, _score in found], np.float32).reshape(-1, 4, 2)
         crops = [crop_line(page.image, box) for box in boxes]
         vertical = [crop.vertical for crop in crops]
         packed = PackedCrops.pack(crops)
