@@ -30,14 +30,12 @@ from imgtrans.cli_common import (
     LetterDirection,
     Quiet,
     RayAddress,
+    Runner,
     Verbose,
     Wait,
     exit_codes,
-    json_summary,
     log,
-    progress_bar,
-    report_counts,
-    report_run,
+    run_command,
     setup_logging,
 )
 from imgtrans.errors import ExitCode
@@ -228,11 +226,8 @@ def translate(
     json_out: JsonOut = False,
 ) -> None:
     """Read, translate, erase and re-letter the text of every image under INPUTS."""
-    setup_logging(quiet, verbose)
-    from imgtrans.pipeline import Summary
 
-    summary = Summary()
-    with json_summary(summary if json_out else None), exit_codes():
+    def prepare() -> Runner:
         from imgtrans.api import build_options, translate_images
         from imgtrans.filelist import inputs_from
 
@@ -270,11 +265,9 @@ def translate(
             wait=wait,
             prune=prune,
         )
-        with progress_bar(quiet) as progress:
-            summary = translate_images(paths, options, progress=progress, summary=summary)
-        report_run(summary)
-        if summary.failed:
-            raise typer.Exit(int(ExitCode.SOME_FAILED))
+        return functools.partial(translate_images, paths, options)
+
+    run_command(quiet, verbose, json_out, prepare)
 
 
 @app.command()
@@ -299,11 +292,8 @@ def ocr(
     json_out: JsonOut = False,
 ) -> None:
     """Only read the text: write a sidecar per image (no image), for indexing and evaluation."""
-    setup_logging(quiet, verbose)
-    from imgtrans.pipeline import Summary
 
-    summary = Summary()
-    with json_summary(summary if json_out else None), exit_codes():
+    def prepare() -> Runner:
         from imgtrans.api import ocr_images, options_from
 
         options = options_from(
@@ -320,11 +310,9 @@ def ocr(
                 "ocr": {"source_lang": source},
             }
         )
-        with progress_bar(quiet) as progress:
-            summary = ocr_images(inputs, options, progress=progress, summary=summary)
-        report_run(summary)
-        if summary.failed:
-            raise typer.Exit(int(ExitCode.SOME_FAILED))
+        return functools.partial(ocr_images, inputs, options)
+
+    run_command(quiet, verbose, json_out, prepare)
 
 
 @app.command()
@@ -348,11 +336,8 @@ def render(
     json_out: JsonOut = False,
 ) -> None:
     """Re-letter output images from (edited) sidecars: no OCR, no translation."""
-    setup_logging(quiet, verbose)
-    from imgtrans.pipeline import Summary
 
-    summary = Summary()
-    with json_summary(summary if json_out else None), exit_codes():
+    def prepare() -> Runner:
         from imgtrans.api import options_from, render_outputs
 
         options = options_from(
@@ -363,11 +348,9 @@ def render(
                 "render": {"fonts": tuple(font or ()), "direction": direction},
             }
         )
-        with progress_bar(quiet) as progress:
-            summary = render_outputs(targets, options, progress=progress, summary=summary)
-        report_counts(summary)
-        if summary.failed:
-            raise typer.Exit(int(ExitCode.SOME_FAILED))
+        return functools.partial(render_outputs, targets, options)
+
+    run_command(quiet, verbose, json_out, prepare, counts_only=True)
 
 
 @app.command()

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -183,3 +183,31 @@ RayAddress = Annotated[
         help="Ray cluster to join (default: $RAY_ADDRESS, else a local cluster for the run).",
     ),
 ]
+
+
+# A prepared command: ``runner(progress=..., summary=...)`` runs it and returns its summary.
+Runner = Callable[..., Any]
+
+
+def run_command(
+    quiet: bool,
+    verbose: bool,
+    json_out: bool,
+    prepare: Callable[[], Runner],
+    counts_only: bool = False,
+) -> None:
+    """The frame every run command shares: logging, the ``--json`` summary on every exit,
+    exceptions turned into exit codes, the progress bar, the closing counts, and exit 3 when
+    a file failed. ``prepare()`` checks the options (its errors are exit codes too) and
+    returns the run."""
+    setup_logging(quiet, verbose)
+    from imgtrans.pipeline import Summary
+
+    summary = Summary()
+    with json_summary(summary if json_out else None), exit_codes():
+        start = prepare()
+        with progress_bar(quiet) as progress:
+            summary = start(progress=progress, summary=summary)
+        (report_counts if counts_only else report_run)(summary)
+        if summary.failed:
+            raise typer.Exit(int(ExitCode.SOME_FAILED))

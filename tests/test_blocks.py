@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from drawing import FONT_JA, FONT_KO, cer
 from PIL import Image, ImageDraw, ImageFont
 
@@ -17,9 +18,15 @@ def page(image: Image.Image) -> Page:
     return Page(Path("b.png"), "b.png", "0" * 64, np.asarray(image.convert("RGB")).copy())
 
 
-def column(d: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, size: int = 34) -> None:
+def column(
+    d: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    size: int = 34,
+    fill: tuple[int, int, int] = (0, 0, 0),
+) -> None:
     font = ImageFont.truetype(str(FONT_JA), size)
-    d.text(xy, text, font=font, fill="black", direction="ttb", features=["vert"])
+    d.text(xy, text, font=font, fill=fill, direction="ttb", features=["vert"])
 
 
 def test_a_small_balloon_joined_to_a_big_one_is_its_own_block(ocr_engine: OcrEngine) -> None:
@@ -132,3 +139,19 @@ def test_a_few_letters_of_another_script_read_unsurely_are_not_translated() -> N
     alone = replace(chinese, confidence=0.6)  # nothing sure on the page: no page script
     blocks, _ = build_blocks([alone, figure], 0.5)
     assert all(b.translate for b in blocks)
+
+
+@pytest.mark.parametrize(
+    ("right", "blocks"), [((40, 150, 40), 2), ((200, 40, 40), 1)], ids=["green-red", "red-red"]
+)
+def test_columns_in_clearly_different_colours_are_two_blocks(
+    ocr_engine: OcrEngine, right: tuple[int, int, int], blocks: int
+) -> None:
+    """An ad's slogans side by side, one green, one red: two texts. The same two columns
+    in one colour are one block (a balloon's columns)."""
+    img = Image.new("RGB", (300, 420), "white")
+    d = ImageDraw.Draw(img)
+    column(d, (170, 30), "先领卷后购物", 40, (200, 40, 40))
+    column(d, (110, 30), "巨额优惠卷免", 40, right)
+    [out] = ocr_engine([page(img)])
+    assert len(out.blocks) == blocks, [b.text for b in out.blocks]

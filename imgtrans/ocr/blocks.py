@@ -24,6 +24,7 @@ GAP_INK = 0.02  # share of ink between two lines that means they are separated
 SIMILAR = 1.7  # lines whose glyph sizes differ by more than this factor are not one block
 LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 SURE = 0.8  # recognition confidence above which a line's script is taken as read
+OTHER_COLOUR = 110  # glyph colours this far apart (largest channel difference): two texts
 
 
 def detect_language(texts: list[str]) -> str | None:
@@ -218,11 +219,34 @@ def _separated(gray: np.ndarray, a: TextLine, b: TextLine, ba: BBox, bb: BBox) -
     return float(ink.mean()) > GAP_INK
 
 
+def ink_colour(image: np.ndarray, box: BBox) -> np.ndarray | None:
+    """The colour of a line's glyphs (int RGB): the median of the pixels far from the
+    colour of the box's edge (its background); None when too little stands out."""
+    crop = image[box.y0 : box.y1, box.x0 : box.x1]
+    if crop.shape[0] < 3 or crop.shape[1] < 3:
+        return None
+    edge = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]]).astype(np.int16)
+    background = np.median(edge, axis=0)
+    pixels = crop.reshape(-1, 3).astype(np.int16)
+    far = np.abs(pixels - background).max(axis=1) > INK_LEVEL
+    if far.sum() < max(12, 0.02 * len(pixels)):
+        return None
+    colour: np.ndarray = np.median(pixels[far], axis=0)
+    return colour
+
+
+def _other_colours(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """Two lines lettered in clearly different colours (an ad's green and red slogans side
+    by side) are two texts."""
+    return a is not None and b is not None and float(np.abs(a - b).max()) > OTHER_COLOUR
+
+
 def group_lines(lines: list[TextLine], image: np.ndarray | None = None) -> list[list[TextLine]]:
     """Union-find over neighbouring lines; each group sorted in reading order.
 
     With the page ``image`` (RGB uint8), lines with a drawn separation between them (the
-    outlines of two balloons side by side) are kept apart.
+    outlines of two balloons side by side) or lettered in clearly different colours are
+    kept apart.
     """
     parent = list(range(len(lines)))
     gray = None if image is None else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
@@ -234,11 +258,23 @@ def group_lines(lines: list[TextLine], image: np.ndarray | None = None) -> list[
         return i
 
     boxes = [line.bbox for line in lines]
+    colours: dict[int, np.ndarray | None] = {}
+
+    def colour(k: int) -> np.ndarray | None:
+        if k not in colours:
+            colours[k] = None if image is None else ink_colour(image, boxes[k])
+        return colours[k]
+
     for i in range(len(lines)):
         for j in range(i + 1, len(lines)):
             a, b, ba, bb = lines[i], lines[j], boxes[i], boxes[j]
-            if _close(a, b, ba, bb) and (gray is None or not _separated(gray, a, b, ba, bb)):
-                parent[find(i)] = find(j)
+            if not _close(a, b, ba, bb):
+                continue
+            if gray is not None and _separated(gray, a, b, ba, bb):
+                continue
+            if _other_colours(colour(i), colour(j)):
+                continue
+            parent[find(i)] = find(j)
     groups: dict[int, list[TextLine]] = {}
     for i, line in enumerate(lines):
         groups.setdefault(find(i), []).append(line)

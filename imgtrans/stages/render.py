@@ -37,6 +37,7 @@ from imgtrans.lettering.overflow import (
     paint_backing,
     restore,
 )
+from imgtrans.ocr.blocks import glyph_size
 from imgtrans.options import RenderOptions
 from imgtrans.page import RGB, BBox, Direction, Page, RenderResult, TextBlock, TextStyle
 
@@ -218,14 +219,6 @@ def _text_mask(page: Page) -> np.ndarray:
             pts = np.round(np.array(line.polygon, np.float64)).astype(np.int32)
             cv2.fillPoly(mask, [pts], 1)
     return mask.astype(bool)
-
-
-def glyph_size(block: TextBlock) -> int:
-    """Source glyph size in pixels: the median line thickness, less the detector's margin."""
-    sizes = [
-        (ln.bbox.width if ln.direction == "vertical" else ln.bbox.height) for ln in block.lines
-    ]
-    return max(4, round(float(np.median(sizes)) * 0.8)) if sizes else 16
 
 
 def _alignment(block: TextBlock) -> str:
