@@ -231,8 +231,9 @@ class WorkerPool:
 
     def _release_all(self) -> None:
         """Free the shared memory of tasks whose result was never collected, and of
-        results whose arrays are gone."""
+        results whose arrays are gone, and the blocks kept for reuse."""
         transport.sweep()
+        transport.release_spare()
         for task in list(self._tasks.values()):
             transport.release(task.blocks)
             fut = task.future

@@ -57,7 +57,12 @@ class _Pickler(pickle.Pickler):
         mapped = _MAPPED.get(id(obj))
         if mapped is not None and mapped[0]() is obj:  # it lives in a block already: its name
             return _attach, (mapped[1], obj.shape, obj.dtype.str)
-        shm = SharedMemory(create=True, size=obj.nbytes)
+        spare = _SPARE.get(obj.nbytes)
+        if spare:  # a block of this size done with: its pages are there already
+            shm = SharedMemory(name=spare.pop())
+        else:
+            shm = SharedMemory(create=True, size=obj.nbytes)
+            _SIZES[shm.name] = obj.nbytes
         try:
             view: np.ndarray = np.ndarray(obj.shape, obj.dtype, buffer=shm.buf)
             view[...] = obj
@@ -65,7 +70,7 @@ class _Pickler(pickle.Pickler):
             self.blocks.append(shm.name)
         except BaseException:
             shm.close()
-            shm.unlink()
+            release((shm.name,))
             raise
         shm.close()
         return _attach, (shm.name, obj.shape, obj.dtype.str)
@@ -186,16 +191,45 @@ def receive(data: bytes, blocks: tuple[str, ...]) -> Any:
         raise
 
 
+# Blocks this process made for arguments (name -> size), and those done with, kept for the
+# next array of the same size (a detector map, a page): writing into a fresh block costs
+# more in page faults than the copy, and unlinking one frees its pages.
+_SIZES: dict[str, int] = {}
+_SPARE: dict[int, list[str]] = {}
+SPARE_MAX = 32  # blocks kept at most
+
+
 def release_sent(blocks: tuple[str, ...] | list[str]) -> None:
-    """Free the blocks :func:`dumps` made for a task's arguments, but those its result,
-    received since, owns (a worker handed the array back as it was)."""
-    release([name for name in blocks if name not in _OWNERS])
+    """Done with the blocks :func:`dumps` made for a task's arguments: kept for reuse (up to
+    :data:`SPARE_MAX`) or freed; those its result, received since, owns (a worker handed the
+    array back as it was) are left to their array."""
+    for name in blocks:
+        if name in _OWNERS:
+            _SIZES.pop(name, None)
+            continue
+        size = _SIZES.get(name)
+        if size is not None and sum(map(len, _SPARE.values())) < SPARE_MAX:
+            _SPARE.setdefault(size, []).append(name)
+        else:
+            _SIZES.pop(name, None)
+            release((name,))
+
+
+@atexit.register
+def release_spare() -> None:
+    """Free the blocks kept for reuse (the end of a run)."""
+    names = [name for names in _SPARE.values() for name in names]
+    _SPARE.clear()
+    for name in names:
+        _SIZES.pop(name, None)
+    release(names)
 
 
 def release(blocks: tuple[str, ...] | list[str]) -> None:
     """Free the shared-memory blocks of a :func:`dumps` result (those already gone are
     skipped)."""
     for name in blocks:
+        _SIZES.pop(name, None)
         with contextlib.suppress(FileNotFoundError):
             if _posixshmem is None:
                 shm = SharedMemory(name=name)

@@ -126,3 +126,20 @@ def test_workers_borrow_arguments_read_only_and_hand_unchanged_arrays_back_by_na
     gc.collect()
     transport.sweep()
     assert not _exists(name)
+
+
+def test_argument_blocks_are_reused_for_arrays_of_their_size_and_freed_at_the_end() -> None:
+    page = _page()
+    pool = WorkerPool(2)
+    try:
+        first = pool.submit(brighten, page, 1, label="a")
+        [used] = first.blocks
+        pool.result(first)
+        assert _exists(used)  # kept: its pages are there for the next array of its size
+        second = pool.submit(brighten, page, 2, label="b")
+        assert second.blocks == (used,)
+        out = pool.result(second)
+        assert np.array_equal(out.image, page.image + 2)
+    finally:
+        pool.shutdown()
+    assert not _exists(used)
