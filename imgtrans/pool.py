@@ -124,6 +124,7 @@ def worker_count(requested: int = 0) -> int:
 
 
 def _worker_init(parent_pid: int) -> None:
+    transport.set_run_pid(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
@@ -149,6 +150,8 @@ class WorkerPool:
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
+        if jobs > 1 and (freed := transport.sweep_orphans()):
+            log.info("freed %d shared-memory block(s) left by a killed run", freed)
         self._executor = self._new_executor()
         self._tasks: dict[int, Task] = {}
         self._ids = count()
@@ -260,6 +263,7 @@ class WorkerPool:
                 proc.kill()
                 proc.join(1.0)
         self._release_all()
+        transport.release_owned()  # the pages in flight are dropped
 
 
 def _broken(fut: Future[Any]) -> bool:

@@ -27,9 +27,11 @@ import math
 import mmap
 import os
 import pickle
+import secrets
 import weakref
 from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +43,53 @@ except ImportError:  # not POSIX: results are copied out, as everywhere before
     _posixshmem = None
 
 MIN_BYTES = 256 << 10  # smaller arrays travel inside the pickle
+PREFIX = "imgtrans_"  # block names: imgtrans_<pid of the run's main process>_<random>
+_run_pid = os.getpid()  # a worker is told its run's (set_run_pid)
+
+
+def set_run_pid(pid: int) -> None:
+    """In a worker: the run's main process, whose pid names the blocks this one makes."""
+    global _run_pid
+    _run_pid = pid
+
+
+def _new_block(size: int) -> SharedMemory:
+    """A new block named for the run (short enough for macOS's 31-character limit)."""
+    while True:
+        try:
+            name = f"{PREFIX}{_run_pid}_{secrets.token_hex(4)}"
+            return SharedMemory(name, create=True, size=size)
+        except FileExistsError:  # 1 in 4 billion: draw again
+            continue
+
+
+def sweep_orphans(folder: str = "/dev/shm") -> int:  # where Linux keeps POSIX shared memory
+    """Free the blocks of runs whose main process is gone: a run killed outright, with its
+    resource tracker (``kill -9`` of the process group), leaves its blocks in memory until
+    the next boot. Called when a run starts; returns how many were freed."""
+    try:
+        paths = [p for p in Path(folder).iterdir() if p.name.startswith(PREFIX)]
+    except OSError:
+        return 0
+    freed = 0
+    for path in paths:
+        pid = path.name[len(PREFIX) :].split("_", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            freed += 1
+    return freed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class _Pickler(pickle.Pickler):
@@ -61,7 +110,7 @@ class _Pickler(pickle.Pickler):
         if spare:  # a block of this size done with: its pages are there already
             shm = SharedMemory(name=spare.pop())
         else:
-            shm = SharedMemory(create=True, size=obj.nbytes)
+            shm = _new_block(obj.nbytes)
             _SIZES[shm.name] = obj.nbytes
         try:
             view: np.ndarray = np.ndarray(obj.shape, obj.dtype, buffer=shm.buf)
@@ -138,7 +187,9 @@ def sweep() -> None:
 
 
 @atexit.register
-def _release_owned() -> None:
+def release_owned() -> None:
+    """Free the blocks of every received array (a run stopping: its pages are dropped; the
+    arrays still mapped stay readable until they are gone)."""
     release(list(_OWNERS))
     _OWNERS.clear()
     _MAPPED.clear()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +145,69 @@ def test_argument_blocks_are_reused_for_arrays_of_their_size_and_freed_at_the_en
     finally:
         pool.shutdown()
     assert not _exists(used)
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_blocks_of_a_run_that_is_gone_are_freed_when_a_run_starts(tmp_path: Path) -> None:
+    from multiprocessing import resource_tracker
+
+    dead, names = _dead_pid(), []
+    for pid in (dead, os.getpid()):
+        shm = SharedMemory(f"{transport.PREFIX}{pid}_test{len(names)}", create=True, size=4096)
+        resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+        shm.close()
+        names.append(shm.name)
+    other = SharedMemory(create=True, size=4096)  # not imgtrans's: never touched
+    try:
+        assert transport.sweep_orphans() >= 1
+        assert not _exists(names[0])  # its run is gone
+        assert _exists(names[1]) and _exists(other.name)  # this process is alive
+    finally:
+        for name in names[1:]:
+            transport.release((name,))
+        other.close()
+        other.unlink()
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs Linux /dev/shm")
+def test_a_run_killed_with_its_whole_process_group_leaves_nothing_after_the_next(
+    tmp_path: Path,
+) -> None:
+    """kill -9 of the process group (a cron job's cgroup stopped) takes the resource
+    tracker too: the run's blocks would stay in memory until the next boot."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from drawing import FONT_KO, Text, draw, save
+
+    src = tmp_path / "in"
+    for i in range(24):
+        save(
+            draw(1200, 900, [Text(f"Page {i} here", (40, 80), 40, font=FONT_KO)]),
+            src / f"p{i:02d}.png",
+        )
+    args = [sys.executable, "-m", "imgtrans", "translate", str(src), "--to", "ko", "-t", "none",
+            "-o", str(tmp_path / "out"), "-j", "2", "--batch-size", "2", "-q"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen(args, env=env, start_new_session=True, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not list((tmp_path / "out").glob("*.imgtrans.json")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)
+    mine = f"{transport.PREFIX}{proc.pid}_"
+    assert [p for p in Path("/dev/shm").iterdir() if p.name.startswith(mine)]  # left behind
+    done = subprocess.run(args, env=env, capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert not [p for p in Path("/dev/shm").iterdir() if p.name.startswith(mine)]
