@@ -108,21 +108,29 @@ def test_art_inside_a_region_is_never_lettered_over() -> None:
     assert drawn.any() and not (drawn & (cv2.dilate(figure, np.ones((3, 3))) > 0)).any()
 
 
-def test_an_uneven_area_holds_its_text_centred_on_the_source() -> None:
-    """An L-shaped balloon (a thin arm above a wide foot, the text in the foot): lines
-    centred on the area's middle fall in the arm and never fit; centred on the source text
-    they fit, and the block is not lettered past its balloon."""
-    clean = np.full((300, 240, 3), 150, np.uint8)
-    region = np.zeros((300, 240), np.uint8)
-    region[20:280, 20:44] = 1
-    region[150:280, 20:220] = 1
+def _region_page(
+    region: np.ndarray, source: str, centre: tuple[int, int], translation: str
+) -> Page:
+    """A white balloon of the shape ``region`` (0/1), outlined in black on grey, holding
+    ``source`` (22 px) at ``centre``, with ``translation`` to letter."""
+    clean = np.full((*region.shape, 3), 150, np.uint8)
     edge = cv2.dilate(region, np.ones((7, 7), np.uint8)) - region
     clean[edge > 0] = 0
     clean[region > 0] = 255
     image = clean.copy()
-    lines = draw_source_text(image, ["テストです"], (130, 215), 22, (0, 0, 0))
-    block = TextBlock(0, tuple(lines), "horizontal", translation="오늘 우리는 바다에 가서")
-    page = Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=(block,), clean=clean)
+    lines = draw_source_text(image, [source], centre, 22, (0, 0, 0))
+    block = TextBlock(0, tuple(lines), "horizontal", translation=translation)
+    return Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=(block,), clean=clean)
+
+
+def test_an_uneven_area_holds_its_text_centred_on_the_source() -> None:
+    """An L-shaped balloon (a thin arm above a wide foot, the text in the foot): lines
+    centred on the area's middle fall in the arm and never fit; centred on the source text
+    they fit, and the block is not lettered past its balloon."""
+    region = np.zeros((300, 240), np.uint8)
+    region[20:280, 20:44] = 1
+    region[150:280, 20:220] = 1
+    page = _region_page(region, "テストです", (130, 215), "오늘 우리는 바다에 가서")
     [out] = render([page], OPTIONS, "ko")
     r = out.blocks[0].render
     assert r is not None and r.status == "ok" and r.lines
@@ -133,17 +141,10 @@ def test_an_uneven_area_holds_its_text_centred_on_the_source() -> None:
 def test_a_word_too_wide_for_the_middle_fits_where_the_area_is_widest() -> None:
     """An upside-down T balloon, the text in its narrow stem: centred on the area or on
     the source, the word is wider than the stem; centred on the widest line it fits."""
-    clean = np.full((270, 180, 3), 150, np.uint8)
     region = np.zeros((270, 180), np.uint8)
     region[218:250, 20:160] = 1
     region[20:218, 70:110] = 1
-    edge = cv2.dilate(region, np.ones((7, 7), np.uint8)) - region
-    clean[edge > 0] = 0
-    clean[region > 0] = 255
-    image = clean.copy()
-    lines = draw_source_text(image, ["尚"], (90, 120), 22, (0, 0, 0))
-    block = TextBlock(0, tuple(lines), "horizontal", translation="furthermore")
-    page = Page(Path("/x/p.png"), "p.png", "0" * 64, image, blocks=(block,), clean=clean)
+    page = _region_page(region, "尚", (90, 120), "furthermore")
     [out] = render([page], OPTIONS, "en")
     r = out.blocks[0].render
     assert r is not None and r.status == "ok" and r.lines == ("furthermore",)

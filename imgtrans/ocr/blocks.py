@@ -65,8 +65,7 @@ def is_noise(line: TextLine, min_confidence: float) -> str | None:
 def _stray(line: TextLine, page_script: str | None) -> str | None:
     """A few letters in another script than the page's, read unsurely: a drawing read as
     text (a stick figure as ``ORX`` on a Chinese page), not a word to translate."""
-    letters = len(LATIN.findall(line.text)) + len(HANGUL.findall(line.text))
-    letters += len(HAN.findall(line.text)) + len(KANA.findall(line.text))
+    letters = sum(_letters(line.text).values())
     script = script_family(line.text)
     if page_script is None or script in (None, page_script):
         return None
@@ -98,13 +97,18 @@ def _pair_direction(a: TextLine, b: TextLine, ba: BBox, bb: BBox) -> Direction |
 def script_family(text: str) -> str | None:
     """``cjk`` (Han, kana), ``hangul`` or ``latin``: the script most of the text's letters
     are in; None for a text with no letters (digits, punctuation)."""
-    counts = {
+    counts = _letters(text)
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else None
+
+
+def _letters(text: str) -> dict[str, int]:
+    """Letters of ``text`` per script family."""
+    return {
         "cjk": len(HAN.findall(text)) + len(KANA.findall(text)),
         "hangul": len(HANGUL.findall(text)),
         "latin": len(LATIN.findall(text)),
     }
-    best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] else None
 
 
 def _other_scripts(a: TextLine, b: TextLine) -> bool:
